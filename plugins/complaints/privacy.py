@@ -1,0 +1,329 @@
+"""Personal data protection at the extract step.
+
+Every raw batch passes :func:`pseudonymise` before it is written anywhere: the reporter's NIK
+becomes ``reporter_key`` (HMAC-SHA256 under a secret key), name/phone/e-mail columns are
+dropped, and free text (title, body) has NIK-, phone- and e-mail-shaped strings replaced by
+readable placeholders. :class:`RedactingFilter` does the same for log records. docs/privacy.md
+explains what is kept where and how the key is handled.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import logging
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Any, Protocol
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from complaints.canonical import FREE_TEXT_FIELDS
+from complaints.config import ConfigError, Settings
+from complaints.connections import ConnectionNotFound, get_connection
+
+log = logging.getLogger(__name__)
+
+KEY_ENV = "COMPLAINTS_HASH_KEY"
+KEY_CONN_ID = "complaints_hash_key"
+KEY_FILE_NAME = "hash.key"
+MIN_KEY_BYTES = 32
+
+NIK_PLACEHOLDER = "[NIK]"
+PHONE_PLACEHOLDER = "[TELEPON]"
+EMAIL_PLACEHOLDER = "[EMAIL]"
+SECRET_PLACEHOLDER = "***"
+
+# The patterns are written in the common subset of Python `re` and RE2 (which Arrow uses): no
+# look-arounds. A digit boundary is a captured neighbour that the replacement writes back; a
+# match therefore eats the neighbour, so the digit patterns are applied twice (see _rules).
+_NOT_DIGIT_BEFORE = r"(^|[^0-9])"
+_NOT_DIGIT_AFTER = r"([^0-9]|$)"
+#: e-mail addresses
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+#: 16 digits, the first two together, then single spaces, dots or dashes allowed between any
+#: digits ("3171012345678901", "3171 0123 4567 8901", "31.71.01.234567.8901"). A 16-digit amount
+#: with thousands separators ("1.500.000.000.000.000") starts with one digit and is not matched.
+NIK_PATTERN = r"[0-9]{2}(?:[ .-]?[0-9]){14}"
+#: +62 / 62 / 08 and 8-12 more digits, single spaces or dashes allowed between them
+PHONE_PATTERN = r"(?:\+62|62|08)(?:[ -]?[0-9]){8,12}"
+
+_RULES: tuple[tuple[str, str, int], ...] = (
+    # (pattern, replacement, passes); e-mail first: an address may contain phone-like digits
+    (EMAIL_PATTERN, EMAIL_PLACEHOLDER, 1),
+    (
+        _NOT_DIGIT_BEFORE + "(?:" + NIK_PATTERN + ")" + _NOT_DIGIT_AFTER,
+        rf"\1{NIK_PLACEHOLDER}\2",
+        2,
+    ),
+    (_NOT_DIGIT_BEFORE + PHONE_PATTERN + _NOT_DIGIT_AFTER, rf"\1{PHONE_PLACEHOLDER}\2", 2),
+)
+_PY_RULES = tuple((re.compile(p), r, n) for p, r, n in _RULES)
+
+#: column names (normalised: lower case, words joined by "_") that hold personal data, whatever
+#: the mapping says; such a column is dropped from every raw batch
+PERSONAL_COLUMN_PATTERNS: tuple[str, ...] = (
+    r"(^|_)nik($|_)",
+    r"(^|_)(no_|nomor_)?ktp($|_)",
+    r"(^|_)nomor_induk_kependudukan",
+    r"(^|_)nama_(pelapor|lengkap|pengadu|pengguna)($|_)",
+    r"(^|_)(pelapor|pengadu)_nama($|_)",
+    r"(^|_)(reporter|full|first|last|user|customer|contact)_name($|_)",
+    r"(^|_)(pelapor|pengadu|reporter)(_id)?$",
+    r"(^|_)e_?mail",
+    r"(^|_)(telp|tlp|telpon|telepon|phone|telephone|handphone|ponsel|hp|wa|whatsapp|msisdn)($|_)",
+    r"(^|_)(phone|mobile)_?(no|number)($|_)",
+    r"(^|_)(alamat|address)($|_)",
+    r"(^|_)(tgl|tanggal)_lahir($|_)",
+    r"(^|_)(birth_?date|date_of_birth|dob)($|_)",
+)
+_PERSONAL_COLUMN_RE = re.compile("|".join(f"(?:{p})" for p in PERSONAL_COLUMN_PATTERNS))
+
+
+class Mapping(Protocol):
+    columns: dict[str, str | list[str]]
+
+
+# --- the key -------------------------------------------------------------------------------
+
+
+def _decode_key(text: str, origin: str) -> bytes:
+    """Hex or base64 text -> at least MIN_KEY_BYTES bytes; the error never shows the value."""
+    text = text.strip()
+    raw: bytes | None = None
+    if text and re.fullmatch(r"[0-9a-fA-F]+", text) and len(text) % 2 == 0:
+        raw = bytes.fromhex(text)
+    else:
+        standard = text.replace("-", "+").replace("_", "/")  # accept the URL-safe alphabet
+        try:
+            raw = base64.b64decode(standard + "=" * (-len(standard) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            raw = None
+    if raw is None:
+        raise ConfigError(f"{origin}: the hashing key must be hex or base64 text")
+    if len(raw) < MIN_KEY_BYTES:
+        raise ConfigError(
+            f"{origin}: the hashing key must be at least {MIN_KEY_BYTES} bytes, got {len(raw)} "
+            f"(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    register_secret(text)
+    return raw
+
+
+def _local_key(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _decode_key(path.read_text(), f"key file {path}")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(secrets.token_hex(MIN_KEY_BYTES) + "\n")
+    log.warning(
+        "created a local hashing key at %s (embedded default only; keep it, or reporters "
+        "hashed before and after a new key cannot be matched)",
+        path,
+    )
+    return _decode_key(path.read_text(), f"key file {path}")
+
+
+def load_key(settings: Settings) -> bytes:
+    """The HMAC key: env COMPLAINTS_HASH_KEY, else connection complaints_hash_key's password,
+    else (embedded default only) ``<state_dir>/hash.key``, created on first use."""
+    env_value = os.environ.get(KEY_ENV)
+    if env_value:
+        return _decode_key(env_value, KEY_ENV)
+    try:
+        conn = get_connection(KEY_CONN_ID)
+    except ConnectionNotFound:
+        conn = None
+    if conn is not None:
+        if not conn.password:
+            raise ConfigError(f"connection {KEY_CONN_ID!r} has no password: put the key there")
+        return _decode_key(conn.password, f"connection {KEY_CONN_ID!r}")
+    if settings.is_local:
+        return _local_key(settings.state_dir / KEY_FILE_NAME)
+    raise ConfigError(
+        f"COMPLAINTS_ENV=deploy needs a hashing key of at least {MIN_KEY_BYTES} bytes (hex or "
+        f"base64): set the environment variable {KEY_ENV}, or define the Airflow connection "
+        f"{KEY_CONN_ID!r} with the key as its password "
+        f"(AIRFLOW_CONN_{KEY_CONN_ID.upper()} or Airflow's secrets backend)"
+    )
+
+
+# --- hashing and masking -------------------------------------------------------------------
+
+
+def _string_array(values: Any) -> pa.Array | pa.ChunkedArray:
+    if not isinstance(values, pa.Array | pa.ChunkedArray):
+        values = pa.array(values, type=pa.string())
+    if pa.types.is_dictionary(values.type):
+        values = values.cast(values.type.value_type)
+    if not (pa.types.is_string(values.type) or pa.types.is_large_string(values.type)):
+        values = values.cast(pa.string())
+    return values
+
+
+def reporter_key(nik_values: Any, key: bytes) -> pa.Array:
+    """HMAC-SHA256 hex of each NIK's digits; null, empty or digit-less values give null.
+
+    A value that is not 16 digits is hashed all the same: it is personal data either way.
+    """
+    values = _string_array(nik_values)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    digits = pc.replace_substring_regex(values, r"[^0-9]", "")
+    digits = pc.if_else(pc.equal(pc.utf8_length(digits), 0), pa.scalar(None, digits.type), digits)
+    uniques = pc.unique(digits).drop_null()
+    base = hmac.new(key, digestmod=hashlib.sha256)
+    hashed = []
+    for value in uniques.to_pylist():
+        h = base.copy()
+        h.update(value.encode("ascii"))
+        hashed.append(h.hexdigest())
+    return pc.take(pa.array(hashed, pa.string()), pc.index_in(digits, value_set=uniques))
+
+
+def mask_text(text: str | None) -> str | None:
+    """Replace NIK-, phone- and e-mail-shaped strings by [NIK], [TELEPON], [EMAIL]."""
+    if not text:
+        return text
+    for pattern, replacement, passes in _PY_RULES:
+        for _ in range(passes):
+            text = pattern.sub(replacement, text)
+    return text
+
+
+def mask_texts(values: Any) -> pa.Array | pa.ChunkedArray:
+    """Vectorised :func:`mask_text` (Arrow's RE2, same patterns); nulls stay null."""
+    values = _string_array(values)
+    for pattern, replacement, passes in _RULES:
+        for _ in range(passes):
+            values = pc.replace_substring_regex(values, pattern, replacement)
+    return values
+
+
+# --- the raw batch -------------------------------------------------------------------------
+
+
+def normalise_column_name(name: str) -> str:
+    """Column name -> lower case words joined by "_" ("NIK Pelapor" -> "nik_pelapor")."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+def looks_personal(name: str) -> bool:
+    """True when a column's name matches PERSONAL_COLUMN_PATTERNS."""
+    return _PERSONAL_COLUMN_RE.search(normalise_column_name(name)) is not None
+
+
+def _mapped(mapping: Mapping, field: str) -> list[str]:
+    value = mapping.columns.get(field)
+    if value is None:
+        return []
+    return [value] if isinstance(value, str) else list(value)
+
+
+def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
+    """A raw batch (the source's own column names) without personal data.
+
+    The NIK column (the first of the mapped ones present) becomes ``reporter_key`` in its place
+    (a null column at the end when the batch has none); name, phone and e-mail columns and any
+    column whose name looks personal are dropped; title and body columns are masked. Columns the
+    mapping names for other canonical fields are kept as they are.
+    """
+    present = set(raw.column_names)
+    nik_columns = [c for c in _mapped(mapping, "reporter_nik") if c in present]
+    personal = set(nik_columns)
+    for field in ("reporter_name", "reporter_phone", "reporter_email"):
+        personal.update(_mapped(mapping, field))
+    kept_by_mapping = {"_row"}
+    for field, value in mapping.columns.items():
+        if not field.startswith("reporter_"):
+            kept_by_mapping.update([value] if isinstance(value, str) else value)
+    free_text = {c for f in FREE_TEXT_FIELDS for c in _mapped(mapping, f)}
+
+    key_column = reporter_key(raw.column(nik_columns[0]), key) if nik_columns else None
+    names: list[str] = []
+    arrays: list[Any] = []
+    for i, name in enumerate(raw.column_names):
+        if nik_columns and name == nik_columns[0] and "reporter_key" not in names:
+            names.append("reporter_key")
+            arrays.append(key_column)
+        elif name in personal or name == "reporter_key":  # a source cannot supply our key
+            continue
+        elif name not in kept_by_mapping and looks_personal(name):
+            continue
+        elif name in free_text:
+            names.append(name)
+            arrays.append(mask_texts(raw.column(i)))
+        else:
+            names.append(name)
+            arrays.append(raw.column(i))
+    if key_column is None:
+        names.append("reporter_key")
+        arrays.append(pa.nulls(raw.num_rows, pa.string()))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+# --- logs ----------------------------------------------------------------------------------
+
+_SECRETS: set[str] = set()
+MIN_SECRET_CHARS = 6
+
+
+def register_secret(value: str | None) -> None:
+    """Have every RedactingFilter replace ``value`` by *** (values under 6 characters are
+    ignored: they would mask ordinary words)."""
+    if value and len(value) >= MIN_SECRET_CHARS:
+        _SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """Registered secrets -> ***, then :func:`mask_text`."""
+    for value in sorted(_SECRETS, key=len, reverse=True):
+        if value in text:
+            text = text.replace(value, SECRET_PLACEHOLDER)
+    return mask_text(text) or text
+
+
+class RedactingFilter(logging.Filter):
+    """Masks personal data and registered secrets in a record's message, exception and stack."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string: keep what there is, masked
+            message = f"{record.msg} {record.args}"
+        record.msg = redact(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
+
+
+def install_log_redaction(logger: logging.Logger | None = None) -> RedactingFilter:
+    """Add one RedactingFilter to every handler of ``logger`` (default: the root logger) and to
+    logging's last-resort handler. Calling it again adds nothing."""
+    target = logger if logger is not None else logging.getLogger()
+    handlers = list(target.handlers)
+    if logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    found: RedactingFilter | None = None
+    for handler in handlers:
+        existing = [f for f in handler.filters if isinstance(f, RedactingFilter)]
+        if existing:
+            found = found or existing[0]
+    flt = found or RedactingFilter()
+    for handler in handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(flt)
+    return flt
