@@ -1,0 +1,384 @@
+"""Readers for the file formats sources drop: delimited text, XLSX, JSON, NDJSON.
+
+Each reader streams one file as string-valued ``pyarrow.Table`` chunks of at most
+``batch_rows`` rows, and records what it had to clean up in a ``FileStats``. A file that cannot
+be read at all raises ``UnreadableFile``; the connector names the file in its SourceError.
+
+Rules shared by the text formats: the encoding is UTF-8 (with or without BOM) or, when the file is
+not valid UTF-8, Windows-1252; NUL bytes are removed and counted. Delimited files: the delimiter is
+sniffed from the header line among ``, ; TAB |``, quoted fields may hold newlines, header rows
+repeated inside the file are dropped and counted, empty cells are null, a short (truncated) row is
+yielded with nulls for the missing fields (the mapping stage rejects it), fields beyond the header
+go to an ``_extra`` column as a JSON list.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from complaints.connectors.base import records_to_table, rows_to_table, to_text
+
+DELIMITED = (".csv", ".tsv", ".txt")
+JSON = (".json",)
+NDJSON = (".ndjson", ".jsonl")
+XLSX = (".xlsx",)
+EXTENSIONS = DELIMITED + JSON + NDJSON + XLSX
+DELIMITERS = (",", ";", "\t", "|")
+_CHUNK = 1 << 20
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read as its extension says; the message says why."""
+
+
+@dataclass
+class FileStats:
+    encoding: str = ""
+    rows: int = 0
+    nul_removed: int = 0
+    repeated_headers: int = 0
+    long_rows: int = 0
+    bad_lines: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    header_only: bool = False
+
+
+def detect_encoding(path: Path) -> str:
+    """``utf-8-sig`` if the whole file decodes as UTF-8, else ``cp1252`` if that decodes."""
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as fh:
+                while chunk := fh.read(_CHUNK):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise UnreadableFile("not text: neither UTF-8 nor Windows-1252")
+
+
+def _check_text(path: Path, encoding: str) -> None:
+    with path.open(encoding=encoding, newline="") as fh:
+        sample = fh.read(65536)
+    control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\f")
+    if sample and control / len(sample) > 0.05:
+        raise UnreadableFile("looks binary (many control bytes), not text")
+
+
+def _strip_nul(lines: Iterable[str], stats: FileStats) -> Iterator[str]:
+    for line in lines:
+        if "\x00" in line:
+            stats.nul_removed += line.count("\x00")
+            line = line.replace("\x00", "")
+        yield line
+
+
+def sniff_delimiter(header_line: str, default: str) -> str:
+    """The candidate that splits the header line (outside quotes) most often."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for ch in header_line:
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in counts:
+            counts[ch] += 1
+    best = max(counts.values())
+    if best == 0 or counts[default] == best:
+        return default
+    return next(d for d in DELIMITERS if counts[d] == best)
+
+
+def clean_header(cells: list[Any]) -> list[str]:
+    """Header names stripped; trailing blanks dropped; blanks and duplicates made unique."""
+    names = [(to_text(c) or "").replace("\x00", "").strip() for c in cells]
+    while names and not names[-1]:
+        names.pop()
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(names):
+        name = name or f"column_{i + 1}"
+        if name in seen:
+            seen[name] += 1
+            name = f"{name}_{seen[name]}"
+        seen.setdefault(name, 1)
+        out.append(name)
+    return out
+
+
+class _Rows:
+    """Turns raw positional rows into batches under one header (shared by CSV and XLSX)."""
+
+    def __init__(self, header: list[str], raw_header: list[str], batch_rows: int, stats):
+        self.header = header
+        self.raw_header = raw_header
+        self.batch_rows = batch_rows
+        self.stats = stats
+        self.rows: list[list[Any]] = []
+        self.extra = False
+
+    def add(self, cells: list[Any]) -> pa.Table | None:
+        values = [None if c is None or c == "" else c for c in cells]
+        while values and values[-1] is None:
+            values.pop()
+        if not values:
+            return None  # blank line
+        if [(to_text(c) or "").strip() for c in cells[: len(self.raw_header)]] == self.raw_header:
+            self.stats.repeated_headers += 1
+            return None
+        n = len(self.header)
+        if len(values) > n:
+            self.stats.long_rows += 1
+            self.extra = True
+            extra = json.dumps([to_text(v) for v in values[n:]], ensure_ascii=False)
+            values = values[:n] + [extra]
+        self.rows.append(values)
+        self.stats.rows += 1
+        return self.flush() if len(self.rows) >= self.batch_rows else None
+
+    def flush(self) -> pa.Table | None:
+        if not self.rows:
+            return None
+        columns = self.header + (["_extra"] if self.extra else [])
+        table = rows_to_table(columns, self.rows)
+        self.rows, self.extra = [], False
+        return table
+
+
+def read_delimited(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
+    encoding = detect_encoding(path)
+    stats.encoding = encoding
+    _check_text(path, encoding)
+    default = "\t" if path.suffix.lower() == ".tsv" else ","
+    csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
+    with path.open(encoding=encoding, newline="") as fh:
+        lines = _strip_nul(fh, stats)
+        header_line = next((line for line in lines if line.strip()), None)
+        if header_line is None:
+            return
+        delimiter = sniff_delimiter(header_line, default)
+        reader = csv.reader(_chain(header_line, lines), delimiter=delimiter, strict=False)
+        try:
+            raw = next(reader)
+            header = clean_header(raw)
+            rows = _Rows(header, [(c or "").strip() for c in raw][: len(header)], batch_rows, stats)
+            for cells in reader:
+                table = rows.add(cells)
+                if table is not None:
+                    yield table
+        except csv.Error as exc:
+            raise UnreadableFile(f"line {reader.line_num}: {exc}") from None
+    table = rows.flush()
+    if table is not None:
+        yield table
+    stats.header_only = stats.rows == 0
+
+
+def _chain(first: str, rest: Iterator[str]) -> Iterator[str]:
+    yield first
+    yield from rest
+
+
+def _cell(value: Any) -> Any:
+    """Spreadsheet numbers that are whole stay whole (Excel stores 5 as 5.0)."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        return int(value)
+    return value
+
+
+def read_xlsx(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
+    import openpyxl  # noqa: PLC0415 - only needed for spreadsheets
+    from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
+        raise UnreadableFile(f"not a readable XLSX workbook ({type(exc).__name__})") from None
+    stats.encoding = "xlsx"
+    try:
+        rows: _Rows | None = None
+        for index, sheet in enumerate(book.worksheets):
+            cells = sheet.iter_rows(values_only=True)
+            first = next((r for r in cells if any(v not in (None, "") for v in r)), None)
+            if first is None:
+                if index > 0:
+                    stats.notes.append(f"sheet {sheet.title!r} is empty")
+                continue
+            raw = [(to_text(_cell(v)) or "").strip() for v in first]
+            if rows is None:
+                header = clean_header(list(first))
+                rows = _Rows(header, raw[: len(header)], batch_rows, stats)
+            elif raw[: len(rows.raw_header)] != rows.raw_header or any(raw[len(rows.raw_header) :]):
+                stats.notes.append(
+                    f"sheet {sheet.title!r} skipped: its header differs from the first sheet's"
+                )
+                continue
+            for row in cells:
+                table = rows.add([_cell(v) for v in row])
+                if table is not None:
+                    yield table
+        if rows is not None and (table := rows.flush()) is not None:
+            yield table
+        stats.header_only = rows is not None and stats.rows == 0
+    finally:
+        book.close()
+
+
+class _JsonStream:
+    """Decodes one JSON value at a time from a text file, so big arrays stream."""
+
+    def __init__(self, fh, stats: FileStats):
+        self.fh = fh
+        self.stats = stats
+        self.buf = ""
+        self.pos = 0
+        self.eof = False
+        self.decoder = json.JSONDecoder()
+
+    def _fill(self) -> None:
+        data = self.fh.read(max(65536, len(self.buf) - self.pos))
+        if not data:
+            self.eof = True
+            return
+        if "\x00" in data:
+            self.stats.nul_removed += data.count("\x00")
+            data = data.replace("\x00", "")
+        self.buf = self.buf[self.pos :] + data
+        self.pos = 0
+
+    def peek(self) -> str:
+        while True:
+            while self.pos < len(self.buf) and self.buf[self.pos] in " \t\r\n":
+                self.pos += 1
+            if self.pos < len(self.buf) or self.eof:
+                return self.buf[self.pos] if self.pos < len(self.buf) else ""
+            self._fill()
+
+    def take(self, expected: str) -> None:
+        found = self.peek()
+        if found != expected:
+            raise UnreadableFile(f"invalid JSON: expected {expected!r}, found {found or 'end'!r}")
+        self.pos += 1
+
+    def value(self) -> Any:
+        self.peek()
+        while True:
+            try:
+                obj, end = self.decoder.raw_decode(self.buf, self.pos)
+            except json.JSONDecodeError as exc:
+                if self.eof:
+                    raise UnreadableFile(f"invalid JSON: {exc.msg}") from None
+                self._fill()
+                continue
+            if end == len(self.buf) and not self.eof:  # a number may go on in the next chunk
+                self._fill()
+                continue
+            self.pos = end
+            return obj
+
+    def array(self) -> Iterator[Any]:
+        self.take("[")
+        if self.peek() == "]":
+            self.pos += 1
+            return
+        while True:
+            yield self.value()
+            if self.peek() == ",":
+                self.pos += 1
+                continue
+            self.take("]")
+            return
+
+
+def _json_records(stream: _JsonStream) -> Iterator[Any]:
+    first = stream.peek()
+    if first == "":
+        return
+    if first == "[":
+        yield from stream.array()
+        return
+    if first != "{":
+        raise UnreadableFile('expected a list of objects or {"data": [...]}, found a JSON value')
+    stream.take("{")
+    while stream.peek() != "}":
+        key = stream.value()
+        stream.take(":")
+        if key == "data":
+            if stream.peek() != "[":
+                found = type(stream.value()).__name__
+                raise UnreadableFile(f"'data' must be a list of objects, found a JSON {found}")
+            yield from stream.array()
+            return
+        stream.value()
+        if stream.peek() == ",":
+            stream.pos += 1
+    raise UnreadableFile('expected a list of objects or {"data": [...]}, found no "data" key')
+
+
+def read_json(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
+    encoding = detect_encoding(path)
+    stats.encoding = encoding
+    _check_text(path, encoding)
+    pending: list[dict] = []
+    with path.open(encoding=encoding) as fh:
+        for i, record in enumerate(_json_records(_JsonStream(fh, stats))):
+            if not isinstance(record, dict):
+                raise UnreadableFile(
+                    f"element {i} is a JSON {type(record).__name__}, not an object"
+                )
+            pending.append(record)
+            stats.rows += 1
+            if len(pending) >= batch_rows:
+                yield records_to_table(pending)
+                pending = []
+    if pending:
+        yield records_to_table(pending)
+
+
+def read_ndjson(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
+    """One object per line; a line that is not an object is yielded as an empty row (so the
+    mapping stage rejects and counts it) and its number is noted."""
+    encoding = detect_encoding(path)
+    stats.encoding = encoding
+    _check_text(path, encoding)
+    pending: list[dict] = []
+    with path.open(encoding=encoding) as fh:
+        for number, line in enumerate(_strip_nul(fh, stats), start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                record = None
+            if not isinstance(record, dict):
+                stats.bad_lines.append(number)
+                record = {}
+            pending.append(record)
+            stats.rows += 1
+            if len(pending) >= batch_rows:
+                yield records_to_table(pending)
+                pending = []
+    if pending:
+        yield records_to_table(pending)
+
+
+def read_any(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
+    suffix = path.suffix.lower()
+    if suffix in DELIMITED:
+        return read_delimited(path, batch_rows, stats)
+    if suffix in XLSX:
+        return read_xlsx(path, batch_rows, stats)
+    if suffix in JSON:
+        return read_json(path, batch_rows, stats)
+    if suffix in NDJSON:
+        return read_ndjson(path, batch_rows, stats)
+    raise UnreadableFile(f"unsupported extension {suffix!r}")
