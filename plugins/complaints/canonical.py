@@ -67,11 +67,14 @@ FREE_TEXT_FIELDS = ("title", "body")
 #: canonical fields a mapping may take from a source column (everything the
 #: source speaks; source_id, institution_id, timezone and reporter_key are
 #: filled by the pipeline)
-MAPPABLE_FIELDS = tuple(
-    name
-    for name in FIELD_NAMES
-    if name not in ("source_id", "institution_id", "timezone", "reporter_key")
-) + PERSONAL_FIELDS
+MAPPABLE_FIELDS = (
+    tuple(
+        name
+        for name in FIELD_NAMES
+        if name not in ("source_id", "institution_id", "timezone", "reporter_key")
+    )
+    + PERSONAL_FIELDS
+)
 #: the mappable fields every mapping must cover
 MAPPING_REQUIRED = tuple(
     name for name in REQUIRED_FIELDS if name in MAPPABLE_FIELDS and name != "region_code"

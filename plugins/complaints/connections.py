@@ -92,8 +92,9 @@ def parse_uri(conn_id: str, uri: str) -> Conn:
     conn_type = parts.scheme.replace("-", "_")
     if conn_type == "sqlite":
         # sqlite:////abs/path.db -> host holds the path
-        path = uri.split("://", 1)[1]
-        return Conn(conn_id=conn_id, conn_type="sqlite", host=unquote(path))
+        rest = uri.split("://", 1)[1]
+        path = rest[1:] if rest.startswith("/") else rest
+        return Conn(conn_id=conn_id, conn_type="sqlite", host=unquote(path.split("?", 1)[0]))
     extra = dict(parse_qsl(parts.query))
     if "__extra__" in extra:
         extra = json.loads(extra["__extra__"])

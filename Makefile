@@ -1,0 +1,59 @@
+# Two commands for a newcomer: `make run` (the main job on the embedded default) and `make test`.
+# Both create .venv on first use and install the pinned environment (requirements.txt +
+# constraints.txt); nothing needs installing by hand.
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# make run START=2026-10-01 END=2026-10-07 REGISTRY=small SCALE=0.5
+START    ?= 2026-10-30
+END      ?= 2026-11-01
+REGISTRY ?= full
+SCALE    ?= 1.0
+PYTEST_ARGS ?=
+
+.PHONY: run test lint bench lock clean-run venv sysdeps
+
+venv: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON) (Python 3.11) on PATH"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/python -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
+	@$(MAKE) --no-print-directory sysdeps
+	@touch $(STAMP)
+
+# WeasyPrint (PDF reports) needs Pango from the system; install it where it is missing.
+sysdeps:
+	@$(BIN)/python -c "import weasyprint" 2>/dev/null || { \
+	  echo "installing Pango for WeasyPrint"; \
+	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }
+
+run: venv
+	$(BIN)/complaints run --start $(START) --end $(END) --registry $(REGISTRY) --scale $(SCALE)
+
+test: venv
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check dags plugins tests
+	$(BIN)/ruff format --check dags plugins tests
+
+bench: venv
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Re-resolve the pins after changing requirements.txt (needs the package index).
+lock:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/pip install --quiet -r requirements.txt
+	.venv-lock/bin/pip check
+	.venv-lock/bin/pip freeze --exclude-editable > constraints.txt
+	rm -rf .venv-lock
+
+# Forget the embedded run's data (warehouse, outbox, simulated sources, Airflow DB, local key).
+clean-run:
+	rm -rf var

@@ -1,0 +1,81 @@
+"""
+### complaints_daily — pull every complaint desk's day into the warehouse
+
+**What**: for one complaint day, fans out over every source in the registry
+(`include/registry/sources.yaml`), one mapped task per source, grouped by connector kind so each
+kind has its own pool. Each task extracts the source's day, removes personal data, maps it to the
+canonical record, checks it (Great Expectations + row checks, bad rows to `quarantine`) and
+publishes it atomically into the Parquet warehouse (`complaints.pipeline.ingest_source`).
+A source that still fails after its retries does not stop the others.
+
+**Inputs**: the sources' APIs, databases and drop folders; `params.day` to re-run one day.
+**Outputs**: `raw`, `complaint_history`, `complaint_current`, `quarantine`, `ingest_runs`;
+updates the `complaint_current` Asset, which triggers `complaints_metrics`.
+**Schedule**: daily, once the WIB day has closed (the last zone to close).
+**Owner**: data-engineering.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+from complaints.orchestration.assets import COMPLAINT_CURRENT
+from complaints.orchestration.policy import CONNECTOR_KINDS, DEFAULT_ARGS, pool_for
+
+
+@dag(
+    dag_id="complaints_daily",
+    schedule=CronDataIntervalTimetable("0 0 * * *", timezone="Asia/Jakarta"),
+    start_date=pendulum.datetime(2026, 1, 1, tz="Asia/Jakarta"),
+    catchup=False,
+    max_active_runs=2,
+    default_args=DEFAULT_ARGS,
+    tags=["complaints", "ingestion"],
+    doc_md=__doc__,
+    params={"day": Param(None, type=["null", "string"], description="YYYY-MM-DD to (re)run")},
+)
+def complaints_daily():
+    @task
+    def resolve_day(params=None, data_interval_start=None) -> str:
+        from complaints.orchestration.context import run_day
+
+        return run_day(params, data_interval_start).isoformat()
+
+    @task
+    def list_sources(kind: str) -> list[str]:
+        from complaints.pipeline import list_source_ids
+
+        return list_source_ids(kinds=[kind])
+
+    @task(map_index_template="{{ source_id }}")
+    def ingest(source_id: str, day: str) -> dict:
+        from datetime import date
+
+        from complaints.pipeline import ingest_source
+
+        get_current_context()["source_id"] = source_id
+        return ingest_source(source_id, date.fromisoformat(day))
+
+    @task(trigger_rule="all_done", outlets=[COMPLAINT_CURRENT])
+    def summarize_day(day: str, outlet_events=None) -> list[dict]:
+        from datetime import date
+
+        from complaints.orchestration.summary import log_summary
+        from complaints.pipeline import day_summary
+
+        rows = day_summary(date.fromisoformat(day))
+        log_summary(day, rows)
+        outlet_events[COMPLAINT_CURRENT].extra = {"days": [day]}
+        return rows
+
+    day = resolve_day()
+    ingested = [
+        ingest.override(task_id=f"ingest_{kind}", pool=pool_for(kind))
+        .partial(day=day)
+        .expand(source_id=list_sources.override(task_id=f"list_{kind}_sources")(kind))
+        for kind in CONNECTOR_KINDS
+    ]
+    ingested >> summarize_day(day)
+
+
+complaints_daily()

@@ -1,0 +1,359 @@
+"""The stage functions the DAGs call: each is a plain function over one partition.
+
+`ingest_source` is one source's day: extract -> pseudonymise -> map -> audit -> publish
+(write-audit-publish). `compute_day_metrics` and `build_period_reports` run per day over the
+whole warehouse. None of them needs Airflow; XCom carries only the small dicts they return.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import pyarrow as pa
+
+from complaints.config import Settings
+from complaints.tables import QUARANTINE_SCHEMA
+
+log = logging.getLogger(__name__)
+
+
+@lru_cache(maxsize=4)
+def _registry(path: str):
+    from complaints.registry import load_registry
+
+    return load_registry(Path(path))
+
+
+def registry_for(settings: Settings):
+    return _registry(str(settings.registry))
+
+
+@lru_cache(maxsize=1)
+def _known_regions() -> frozenset[str]:
+    import csv
+
+    from complaints.config import REFERENCE_REGIONS
+
+    with open(REFERENCE_REGIONS, encoding="utf-8") as fh:
+        return frozenset(row["code"] for row in csv.DictReader(fh))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_run_id(day: date) -> str:
+    return f"{day.isoformat()}-{uuid.uuid4().hex[:12]}"
+
+
+def _with_row_numbers(batch: pa.Table, offset: int) -> pa.Table:
+    rows = pa.array(range(offset, offset + batch.num_rows), type=pa.int64())
+    return batch.append_column("_row", rows)
+
+
+def _concat(tables: list[pa.Table]) -> pa.Table | None:
+    if not tables:
+        return None
+    return pa.concat_tables(tables, promote_options="permissive")
+
+
+def list_source_ids(settings: Settings | None = None, kinds=None, ids=None) -> list[str]:
+    settings = settings or Settings.from_env()
+    return [s.id for s in registry_for(settings).select(ids=ids, kinds=kinds)]
+
+
+def ingest_source(
+    source_id: str,
+    day: date,
+    *,
+    settings: Settings | None = None,
+    run_id: str | None = None,
+    as_of: datetime | None = None,
+) -> dict:
+    """Extract, check and publish one source's day. Returns its ingest_runs row.
+
+    Raises SourceError when the source cannot be read (after the connector's own retries);
+    the failed attempt is recorded in ``ingest_runs`` first, so nothing goes unaccounted.
+    """
+    from complaints.connectors import SourceError, Window, open_connector
+    from complaints.mapping import map_batch
+    from complaints.privacy import load_key, pseudonymise
+    from complaints.quality import audit_batch
+    from complaints.warehouse import Warehouse
+
+    settings = settings or Settings.from_env()
+    registry = registry_for(settings)
+    source = registry.source(source_id)
+    mapping = registry.mapping_for(source)
+    warehouse = Warehouse(settings)
+    run_id = run_id or new_run_id(day)
+    as_of = as_of or _now()
+    started = _now()
+    cursor_before = warehouse.last_cursor(source_id)
+    run = {
+        "run_id": run_id,
+        "source_id": source_id,
+        "day": day,
+        "connector_kind": source.connector.kind,
+        "started_at": started,
+        "cursor_before": cursor_before,
+    }
+
+    def finish(status: str, **fields) -> dict:
+        finished = _now()
+        run.update(fields)
+        run.update(
+            status=status,
+            finished_at=finished,
+            duration_s=(finished - started).total_seconds(),
+        )
+        return run
+
+    key = load_key(settings)
+    window = Window.for_day(day, source.timezone, cursor=cursor_before)
+    connector = open_connector(source, settings)
+    raw_parts: list[pa.Table] = []
+    read = 0
+    try:
+        for batch in connector.read(window):
+            batch = _with_row_numbers(batch, read)
+            read += batch.num_rows
+            raw_parts.append(pseudonymise(batch, mapping, key))
+    except SourceError as exc:
+        warehouse.record_run(
+            source_id,
+            day,
+            finish("failed", rows_read=read, rows_loaded=0, rows_quarantined=0, error=str(exc)),
+        )
+        raise
+    raw = _concat(raw_parts)
+    notes = list(getattr(connector, "notes", []) or [])
+    if raw is None:
+        raw = pa.table({"_row": pa.array([], type=pa.int64())})
+
+    mapped = map_batch(raw, source, mapping)
+    result = audit_batch(
+        mapped.rows,
+        mapped.rejects,
+        raw,
+        source_id=source_id,
+        day=day,
+        run_id=run_id,
+        as_of=as_of,
+        known_regions=set(_known_regions()),
+        known_institutions={s.id for s in registry.sources},
+        recent_counts=warehouse.recent_row_counts(source_id, before=day),
+        threshold=source.quarantine_threshold or settings.quarantine_threshold,
+        rows_read=read,
+        gx_dir=settings.data_dir / "gx",
+    )
+    checks = result.checks
+    summary = dict(
+        rows_read=read,
+        checks_run=len(checks),
+        checks_failed=sum(1 for c in checks if not c["success"]),
+        check_results=json.dumps(checks, default=str),
+        data_docs=str(settings.data_dir / "gx" / "data_docs" / "index.html"),
+        error="; ".join(notes) or None,
+    )
+    if not result.batch_ok:
+        # The whole day is refused: its rows all go to quarantine (nothing lost), and the
+        # source's previously published data stays exactly as it was.
+        quarantine = _reject_all(result, raw, source_id, day, run_id, result.batch_reason)
+        run_row = finish(
+            "rejected",
+            rows_loaded=0,
+            rows_quarantined=quarantine.num_rows,
+            cursor_after=cursor_before,
+            **{**summary, "error": result.batch_reason},
+        )
+        warehouse.record_run(source_id, day, run_row, quarantine=quarantine)
+        log.warning("source %s day %s rejected: %s", source_id, day, result.batch_reason)
+        return _public(run_row)
+
+    cursor_after = max(filter(None, [cursor_before, connector.max_updated]), default=None)
+    run_row = finish(
+        "published",
+        rows_loaded=result.valid.num_rows,
+        rows_quarantined=result.quarantine.num_rows,
+        cursor_after=cursor_after,
+        **summary,
+    )
+    if run_row["rows_read"] != run_row["rows_loaded"] + run_row["rows_quarantined"]:
+        raise AssertionError(f"reconciliation broken for {source_id} {day}: {run_row}")
+    warehouse.publish_source_day(
+        source_id,
+        day,
+        raw=raw,
+        versions=result.valid,
+        quarantine=result.quarantine,
+        run=run_row,
+    )
+    return _public(run_row)
+
+
+def _reject_all(result, raw: pa.Table, source_id, day, run_id, reason: str) -> pa.Table:
+    """Every row of a refused day, with its own reasons plus the batch's."""
+    bad = {r["row_number"]: r for r in result.quarantine.to_pylist()}  # rows that already failed
+    rows = []
+    raw_rows = raw.to_pylist()
+    for rec in raw_rows:
+        n = rec.get("_row")
+        prior = bad.get(n)
+        reasons = list(prior["reasons"]) if prior else []
+        reasons.append(f"day rejected: {reason}")
+        rows.append(
+            {
+                "source_id": source_id,
+                "day": day,
+                "run_id": run_id,
+                "row_number": n,
+                "complaint_id": prior["complaint_id"] if prior else None,
+                "raw": json.dumps({k: v for k, v in rec.items() if k != "_row"}, default=str),
+                "reasons": reasons,
+            }
+        )
+    return pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
+
+
+def _public(run: dict) -> dict:
+    """The run row as plain JSON-able values (it travels through XCom)."""
+    out = {}
+    for k, v in run.items():
+        if isinstance(v, datetime | date):
+            v = v.isoformat()
+        out[k] = v
+    return {
+        k: out.get(k)
+        for k in (
+            "run_id",
+            "source_id",
+            "day",
+            "status",
+            "rows_read",
+            "rows_loaded",
+            "rows_quarantined",
+            "duration_s",
+            "error",
+        )
+    }
+
+
+def day_summary(day: date, settings: Settings | None = None) -> list[dict]:
+    """The latest ingest_runs row of every registry source for a day (missing -> not run)."""
+    from complaints.warehouse import Warehouse
+
+    settings = settings or Settings.from_env()
+    con = Warehouse(settings).connect()
+    try:
+        rows = (
+            con.execute(
+                """
+            select source_id, status, rows_read, rows_loaded, rows_quarantined,
+                   round(duration_s, 2) as duration_s, error
+            from ingest_runs where day = ?
+            qualify row_number() over (partition by source_id order by finished_at desc) = 1
+            order by status, source_id
+            """,
+                [day],
+            )
+            .fetch_arrow_table()
+            .to_pylist()
+        )
+    finally:
+        con.close()
+    seen = {r["source_id"] for r in rows}
+    for sid in list_source_ids(settings):
+        if sid not in seen:
+            rows.append(
+                {
+                    "source_id": sid,
+                    "status": "not_run",
+                    "rows_read": None,
+                    "rows_loaded": None,
+                    "rows_quarantined": None,
+                    "duration_s": None,
+                    "error": None,
+                }
+            )
+    return rows
+
+
+def compute_day_metrics(day: date, settings: Settings | None = None) -> dict:
+    """Recompute the metrics of every period that contains `day`, as of `day`."""
+    from complaints.calendar import WorkingCalendar
+    from complaints.metrics import compute_metrics
+    from complaints.warehouse import Warehouse
+
+    settings = settings or Settings.from_env()
+    warehouse = Warehouse(settings)
+    con = warehouse.connect()
+    try:
+        con.register("sources", registry_for(settings).to_frame())
+        tables = compute_metrics(
+            con,
+            as_of=day,
+            calendar=WorkingCalendar(cuti_bersama=settings.cuti_bersama_is_holiday),
+            prior_weight=settings.rating_prior_weight,
+            since=day,
+        )
+    finally:
+        con.close()
+    written = {}
+    for name, frame in tables.items():
+        written[name] = _write_partitions(warehouse, name, frame, day)
+    warehouse.refresh_catalog()
+    return written
+
+
+def _write_partitions(warehouse, name: str, frame, day: date) -> int:
+    if name == "overdue_complaints":
+        frame = frame.assign(as_of=day)
+        warehouse.write_table(name, frame, partition={"as_of": day.isoformat()})
+        return len(frame)
+    if frame.empty:
+        return 0
+    for (period, start), part in frame.groupby(["period", "period_start"], sort=True):
+        start = start.isoformat() if hasattr(start, "isoformat") else str(start)[:10]
+        warehouse.write_table(
+            name,
+            part.drop(columns=["period", "period_start"]),
+            partition={"period": period, "period_start": start},
+        )
+    return len(frame)
+
+
+def closed_periods(day: date) -> list[tuple[str, date]]:
+    """Report periods that close with `day`: its ISO week on Sunday, its month on the last day."""
+    out = []
+    if day.isoweekday() == 7:
+        out.append(("week", day - timedelta(days=6)))
+    if (day + timedelta(days=1)).day == 1:
+        out.append(("month", day.replace(day=1)))
+    return out
+
+
+def build_period_reports(period: str, period_start: date, settings: Settings | None = None):
+    """Build every institution's report and the national one for a closed period."""
+    from complaints.reports import build_reports, write_index
+    from complaints.warehouse import Warehouse
+
+    settings = settings or Settings.from_env()
+    con = Warehouse(settings).connect()
+    try:
+        con.register("sources", registry_for(settings).to_frame())
+        files = build_reports(con, period, period_start, settings.outbox)
+    finally:
+        con.close()
+    index = write_index(settings.outbox)
+    return {
+        "period": period,
+        "period_start": period_start.isoformat(),
+        "reports": len(files),
+        "index": str(index),
+    }
