@@ -100,25 +100,30 @@ def _in_text(text: str, needles: list[str], where: str) -> list[tuple[str, str]]
     return found
 
 
-def _string_leaves(name: str, array: pa.Array) -> Iterator[tuple[str, pa.Array]]:
-    """Every string-like leaf of a (possibly nested) column, integers and decimals as text."""
+def _string_leaves(
+    name: str, array: pa.Array, aligned: bool = True
+) -> Iterator[tuple[str, pa.Array, bool]]:
+    """Every string-like leaf of a (possibly nested) column, integers and decimals as text;
+    ``aligned`` says whether the leaf's positions are still the rows."""
     t = array.type
     if pa.types.is_dictionary(t):
-        yield from _string_leaves(name, array.dictionary_decode())
+        yield from _string_leaves(name, array.dictionary_decode(), aligned)
     elif pa.types.is_string(t) or pa.types.is_large_string(t):
-        yield name, array
-    elif pa.types.is_binary(t) or pa.types.is_large_binary(t) or pa.types.is_fixed_size_binary(t):
-        yield name, array
+        yield name, array, aligned
+    elif pa.types.is_binary(t) or pa.types.is_large_binary(t):
+        yield name, array, aligned
+    elif pa.types.is_fixed_size_binary(t):
+        yield name, array.cast(pa.binary()), aligned
     elif pa.types.is_integer(t) or pa.types.is_decimal(t):
-        yield name, array.cast(pa.string())
+        yield name, array.cast(pa.string()), aligned
     elif pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t):
-        yield from _string_leaves(name, array.flatten())
+        yield from _string_leaves(name, array.flatten(), False)
     elif pa.types.is_map(t):
-        yield from _string_leaves(name + ".key", array.keys)
-        yield from _string_leaves(name + ".value", array.items)
+        yield from _string_leaves(name + ".key", array.keys, False)
+        yield from _string_leaves(name + ".value", array.items, False)
     elif pa.types.is_struct(t):
         for i in range(t.num_fields):
-            yield from _string_leaves(f"{name}.{t.field(i).name}", array.field(i))
+            yield from _string_leaves(f"{name}.{t.field(i).name}", array.field(i), aligned)
 
 
 def _in_table(table: pa.Table, needles: list[str], label: str, offset: int = 0):
@@ -129,14 +134,12 @@ def _in_table(table: pa.Table, needles: list[str], label: str, offset: int = 0):
     for name in table.column_names:
         start = offset
         for chunk in table.column(name).chunks:
-            for leaf, values in _string_leaves(name, chunk):
-                if pa.types.is_fixed_size_binary(values.type):
-                    values = values.cast(pa.binary())
+            for leaf, values, aligned in _string_leaves(name, chunk):
                 for needle in needles:
                     hits = pc.match_substring(values, needle, ignore_case=True)
                     if pc.any(hits).as_py():
                         where = f"{label} column {leaf}"
-                        if leaf == name:  # not nested: the row number means something
+                        if aligned:
                             where += f" row {start + pc.index(hits, True).as_py()}"
                         found.append((needle, where))
             start += len(chunk)
@@ -223,7 +226,12 @@ def _scan_duckdb(path: Path, needles: list[str]) -> list[tuple[str, str]]:
             qualified = ".".join('"' + part.replace('"', '""') + '"'
                                  for part in (database, schema, name))  # fmt: skip
             try:
-                reader = con.execute(f"SELECT * FROM {qualified}").fetch_record_batch()  # noqa: S608
+                relation = con.sql(f"SELECT * FROM {qualified}")  # noqa: S608
+                reader = (
+                    relation.to_arrow_reader()
+                    if hasattr(relation, "to_arrow_reader")
+                    else relation.fetch_arrow_reader()  # DuckDB < 1.4
+                )
             except duckdb.Error:  # e.g. a view over files that are not there
                 continue
             offset = 0
