@@ -112,6 +112,7 @@ def _decode_key(text: str, origin: str) -> bytes:
             f"(generate one with: python -c 'import secrets; print(secrets.token_hex(32))')"
         )
     register_secret(text)
+    register_secret(raw.hex())
     return raw
 
 

@@ -325,3 +325,12 @@ def test_install_log_redaction_is_idempotent_and_redacts_child_loggers(caplog):
         for h in [*root.handlers, logging.lastResort]:
             for f in [f for f in h.filters if isinstance(f, RedactingFilter)]:
                 h.removeFilter(f)
+
+
+def test_loaded_key_is_redacted_from_logs(settings, monkeypatch):
+    encoded = base64.b64encode(bytes(range(100, 140))).decode()
+    monkeypatch.setenv("COMPLAINTS_HASH_KEY", encoded)
+    key = load_key(settings)
+    record = _record("key is %s or %s", encoded, key.hex())
+    RedactingFilter().filter(record)
+    assert record.getMessage() == "key is *** or ***"
