@@ -1,0 +1,246 @@
+"""The warehouse's file system: a local folder or ``s3://bucket/prefix``.
+
+Both speak relative paths (``table/key=value/part-0.parquet``). The local store renames with
+``os.replace`` and fsyncs files and folders, so a file appears whole or not at all and survives
+a power cut once its rename returned. S3 has no rename: ``move`` is copy + delete, and each object
+appears whole (PUT and COPY are atomic per object).
+
+S3 options come from the environment: ``COMPLAINTS_S3_ENDPOINT_URL`` (e.g. MinIO), and the usual
+``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, ``AWS_SESSION_TOKEN``, ``AWS_REGION`` /
+``AWS_DEFAULT_REGION``.
+
+Locks are ``fcntl.flock`` on files in a local folder (``<root>/_locks`` for a local warehouse,
+``<state_dir>/warehouse-locks`` for S3): they serialise writers on one host only.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+
+
+class Lock:
+    """An exclusive ``flock`` on ``<folder>/<key>.lock``; conflicts across processes and threads."""
+
+    def __init__(self, folder: Path, key: str):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"{key}.lock"
+        self._fd: int | None = None
+
+    def acquire(self, blocking: bool = True) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> Lock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+class Storage:
+    """Common operations over a pyarrow file system rooted at ``base``."""
+
+    fs: pafs.FileSystem
+    base: str
+    is_local: bool
+    lock_dir: Path
+
+    def full(self, rel: str) -> str:
+        return f"{self.base}/{rel}" if rel else self.base
+
+    def uri(self, rel: str = "") -> str:
+        raise NotImplementedError
+
+    # -- reading -----------------------------------------------------------------------------
+    def exists(self, rel: str) -> bool:
+        return self.fs.get_file_info(self.full(rel)).type == pafs.FileType.File
+
+    def list_files(self, rel: str = "") -> list[str]:
+        """Every file under ``rel`` (recursive), as sorted relative paths; [] if missing."""
+        selector = pafs.FileSelector(self.full(rel), recursive=True, allow_not_found=True)
+        cut = len(self.base) + 1
+        return sorted(
+            info.path[cut:]
+            for info in self.fs.get_file_info(selector)
+            if info.type == pafs.FileType.File
+        )
+
+    def list_dirs(self, rel: str = "") -> list[str]:
+        """Names of the folders directly under ``rel``."""
+        selector = pafs.FileSelector(self.full(rel), recursive=False, allow_not_found=True)
+        return sorted(
+            info.base_name
+            for info in self.fs.get_file_info(selector)
+            if info.type == pafs.FileType.Directory
+        )
+
+    def read_bytes(self, rel: str) -> bytes:
+        with self.fs.open_input_stream(self.full(rel)) as f:
+            return f.read()
+
+    def read_parquet(self, rel: str, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(self.full(rel), filesystem=self.fs, columns=columns)
+
+    def parquet_rows(self, rel: str) -> int:
+        with self.fs.open_input_file(self.full(rel)) as f:
+            return pq.ParquetFile(f).metadata.num_rows
+
+    def read_schema(self, rel: str) -> pa.Schema:
+        with self.fs.open_input_file(self.full(rel)) as f:
+            return pq.read_schema(f)
+
+    # -- writing -----------------------------------------------------------------------------
+    def write_parquet(self, rel: str, table: pa.Table) -> None:
+        raise NotImplementedError
+
+    def write_bytes_atomic(self, rel: str, data: bytes) -> None:
+        raise NotImplementedError
+
+    def move(self, src: str, dst: str) -> None:
+        raise NotImplementedError
+
+    def sync_dirs(self, rels: set[str]) -> None:
+        """Make completed renames durable (local only)."""
+
+    def delete(self, rel: str) -> None:
+        if self.exists(rel):
+            self.fs.delete_file(self.full(rel))
+
+    def rmtree(self, rel: str) -> None:
+        info = self.fs.get_file_info(self.full(rel))
+        if info.type == pafs.FileType.Directory:
+            self.fs.delete_dir(self.full(rel))
+
+    def lock(self, key: str) -> Lock:
+        return Lock(self.lock_dir, key)
+
+
+class LocalStorage(Storage):
+    is_local = True
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser().resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.base = str(self.root)
+        self.fs = pafs.LocalFileSystem()
+        self.lock_dir = self.root / "_locks"
+
+    def uri(self, rel: str = "") -> str:
+        return self.full(rel)
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def write_parquet(self, rel: str, table: pa.Table) -> None:
+        path = self.path(rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pq.write_table(table, path)
+        _fsync_file(path)
+
+    def write_bytes_atomic(self, rel: str, data: bytes) -> None:
+        path = self.path(rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+        _fsync_dir(path.parent)
+
+    def move(self, src: str, dst: str) -> None:
+        target = self.path(dst)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(self.path(src), target)
+
+    def sync_dirs(self, rels: set[str]) -> None:
+        for rel in sorted(rels):
+            if self.path(rel).is_dir():
+                _fsync_dir(self.path(rel))
+
+    def delete(self, rel: str) -> None:
+        self.path(rel).unlink(missing_ok=True)
+
+    def rmtree(self, rel: str) -> None:
+        shutil.rmtree(self.path(rel), ignore_errors=True)
+
+
+class S3Storage(Storage):
+    is_local = False
+
+    def __init__(self, url: str, lock_dir: Path):
+        bucket_prefix = url[len("s3://") :].strip("/")
+        if not bucket_prefix:
+            raise ValueError(f"S3 warehouse needs a bucket: {url!r}")
+        self.base = bucket_prefix
+        endpoint = os.environ.get("COMPLAINTS_S3_ENDPOINT_URL")
+        region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+        kwargs: dict = {}
+        if endpoint:
+            kwargs["endpoint_override"] = endpoint
+        if region:
+            kwargs["region"] = region
+        if os.environ.get("AWS_ACCESS_KEY_ID"):
+            kwargs["access_key"] = os.environ["AWS_ACCESS_KEY_ID"]
+            kwargs["secret_key"] = os.environ.get("AWS_SECRET_ACCESS_KEY", "")
+            if os.environ.get("AWS_SESSION_TOKEN"):
+                kwargs["session_token"] = os.environ["AWS_SESSION_TOKEN"]
+        self.fs = pafs.S3FileSystem(**kwargs)
+        safe = bucket_prefix.replace("/", "_")
+        self.lock_dir = lock_dir / safe
+
+    def uri(self, rel: str = "") -> str:
+        return "s3://" + self.full(rel)
+
+    def write_parquet(self, rel: str, table: pa.Table) -> None:
+        pq.write_table(table, self.full(rel), filesystem=self.fs)
+
+    def write_bytes_atomic(self, rel: str, data: bytes) -> None:
+        with self.fs.open_output_stream(self.full(rel)) as f:  # one PUT: atomic per object
+            f.write(data)
+
+    def move(self, src: str, dst: str) -> None:
+        self.fs.copy_file(self.full(src), self.full(dst))
+        self.fs.delete_file(self.full(src))
+
+
+def open_storage(root: str, state_dir: Path) -> Storage:
+    if root.startswith("s3://"):
+        return S3Storage(root, state_dir / "warehouse-locks")
+    return LocalStorage(root)
+
+
+def _fsync_file(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
