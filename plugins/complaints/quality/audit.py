@@ -143,7 +143,7 @@ def _quarantine(
     pairs = pairs.sort_values(["row", "prio"], kind="stable")
     grouped = pairs.groupby("row", sort=True)
     reasons = grouped["reason"].agg(list)
-    ids = grouped["complaint_id"].agg(lambda s: s.dropna().iloc[0] if s.notna().any() else None)
+    ids = grouped["complaint_id"].first()  # first non-null id given for the row
     numbers = reasons.index.to_numpy(dtype=np.int64)
     raw_json: list[str | None] = [None] * len(numbers)
     if "_row" in raw.column_names and len(numbers):
@@ -159,7 +159,7 @@ def _quarantine(
             "day": pa.array([day] * n, pa.date32()),
             "run_id": pa.array([run_id] * n, pa.string()),
             "row_number": pa.array(numbers, pa.int64()),
-            "complaint_id": pa.array(ids.tolist(), pa.string()),
+            "complaint_id": pa.array(ids.to_numpy(dtype=object), pa.string(), from_pandas=True),
             "raw": pa.array(raw_json, pa.string()),
             "reasons": pa.array(reasons.tolist(), pa.list_(pa.string())),
         },
