@@ -256,3 +256,44 @@ def test_other_days_are_not_read(settings):
     drop(settings, "ekspor.tsv")
     _, batches = read(settings, day=date(2026, 10, 6))
     assert batches == []
+
+
+def test_registry_file_options_pattern_encoding_delimiter_sheet(settings):
+    openpyxl = pytest.importorskip("openpyxl")
+    folder = drop(settings, "ekspor_cp1252.csv", "ekspor.tsv")
+    book = openpyxl.Workbook()
+    book.active.title = "Ringkasan"
+    book.active.append(["Status", "Jumlah"])
+    data = book.create_sheet("Data")
+    data.append(["Nomor Tiket", "Judul"])
+    data.append(["LPR-701", "Dari sheet Data"])
+    book.save(folder / "ekspor.xlsx")
+
+    conn, batches = read(settings, pattern="*.csv", encoding="cp1252", delimiter=";")
+    assert [r["Nomor Tiket"] for r in rows_of(batches)] == ["LPR-101", "LPR-102"]
+    assert "ekspor.tsv: skipped (does not match pattern '*.csv')" in conn.notes
+
+    (settings.state_dir / "claims").rename(settings.state_dir / "claims-old")
+    _, batches = read(settings, pattern="*.xlsx", sheet="Data")
+    assert rows_of(batches) == [
+        {"Nomor Tiket": "LPR-701", "Judul": "Dari sheet Data", "_file": "ekspor.xlsx"}
+    ]
+
+
+@pytest.mark.parametrize(
+    "options,message",
+    [
+        ({"delimiter": "::"}, "option delimiter"),
+        ({"encoding": "klingon-8"}, "option encoding"),
+        ({"updated_is": "mars"}, "option updated_is"),
+    ],
+)
+def test_bad_file_options_are_rejected(settings, options, message):
+    with pytest.raises(SourceError, match=message):
+        open_connector(source(**options), settings)
+
+
+def test_forced_encoding_that_does_not_fit_names_the_file(settings):
+    drop(settings, "ekspor_cp1252.csv")
+    with pytest.raises(SourceError, match="file ekspor_cp1252.csv is unreadable: not valid utf-8"):
+        read(settings, encoding="utf-8")

@@ -52,6 +52,29 @@ class FileStats:
     header_only: bool = False
 
 
+@dataclass(frozen=True)
+class ReadOptions:
+    """Per-source overrides: a fixed delimiter or encoding, the one XLSX sheet to read."""
+
+    delimiter: str | None = None
+    encoding: str | None = None
+    sheet: str | None = None
+
+
+def _encoding(path: Path, opts: ReadOptions) -> str:
+    if not opts.encoding:
+        return detect_encoding(path)
+    try:
+        decoder = codecs.getincrementaldecoder(opts.encoding)()
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise UnreadableFile(f"not valid {opts.encoding} text") from None
+    return opts.encoding
+
+
 def detect_encoding(path: Path) -> str:
     """``utf-8-sig`` if the whole file decodes as UTF-8, else ``cp1252`` if that decodes."""
     for encoding in ("utf-8-sig", "cp1252"):
@@ -154,8 +177,10 @@ class _Rows:
         return table
 
 
-def read_delimited(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
-    encoding = detect_encoding(path)
+def read_delimited(
+    path: Path, batch_rows: int, stats: FileStats, opts: ReadOptions = ReadOptions()
+) -> Iterator[pa.Table]:
+    encoding = _encoding(path, opts)
     stats.encoding = encoding
     _check_text(path, encoding)
     default = "\t" if path.suffix.lower() == ".tsv" else ","
@@ -165,7 +190,7 @@ def read_delimited(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa
         header_line = next((line for line in lines if line.strip()), None)
         if header_line is None:
             return
-        delimiter = sniff_delimiter(header_line, default)
+        delimiter = opts.delimiter or sniff_delimiter(header_line, default)
         reader = csv.reader(_chain(header_line, lines), delimiter=delimiter, strict=False)
         try:
             raw = next(reader)
@@ -195,7 +220,9 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def read_xlsx(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
+def read_xlsx(
+    path: Path, batch_rows: int, stats: FileStats, opts: ReadOptions = ReadOptions()
+) -> Iterator[pa.Table]:
     import openpyxl  # noqa: PLC0415 - only needed for spreadsheets
     from openpyxl.utils.exceptions import InvalidFileException  # noqa: PLC0415
 
@@ -206,7 +233,12 @@ def read_xlsx(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Tabl
     stats.encoding = "xlsx"
     try:
         rows: _Rows | None = None
-        for index, sheet in enumerate(book.worksheets):
+        sheets = book.worksheets
+        if opts.sheet is not None:
+            sheets = [ws for ws in sheets if ws.title == opts.sheet]
+            if not sheets:
+                raise UnreadableFile(f"has no sheet named {opts.sheet!r}")
+        for index, sheet in enumerate(sheets):
             cells = sheet.iter_rows(values_only=True)
             first = next((r for r in cells if any(v not in (None, "") for v in r)), None)
             if first is None:
@@ -324,8 +356,10 @@ def _json_records(stream: _JsonStream) -> Iterator[Any]:
     raise UnreadableFile('expected a list of objects or {"data": [...]}, found no "data" key')
 
 
-def read_json(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
-    encoding = detect_encoding(path)
+def read_json(
+    path: Path, batch_rows: int, stats: FileStats, opts: ReadOptions = ReadOptions()
+) -> Iterator[pa.Table]:
+    encoding = _encoding(path, opts)
     stats.encoding = encoding
     _check_text(path, encoding)
     pending: list[dict] = []
@@ -344,10 +378,12 @@ def read_json(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Tabl
         yield records_to_table(pending)
 
 
-def read_ndjson(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
+def read_ndjson(
+    path: Path, batch_rows: int, stats: FileStats, opts: ReadOptions = ReadOptions()
+) -> Iterator[pa.Table]:
     """One object per line; a line that is not an object is yielded as an empty row (so the
     mapping stage rejects and counts it) and its number is noted."""
-    encoding = detect_encoding(path)
+    encoding = _encoding(path, opts)
     stats.encoding = encoding
     _check_text(path, encoding)
     pending: list[dict] = []
@@ -371,14 +407,16 @@ def read_ndjson(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Ta
         yield records_to_table(pending)
 
 
-def read_any(path: Path, batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
+def read_any(
+    path: Path, batch_rows: int, stats: FileStats, opts: ReadOptions = ReadOptions()
+) -> Iterator[pa.Table]:
     suffix = path.suffix.lower()
     if suffix in DELIMITED:
-        return read_delimited(path, batch_rows, stats)
+        return read_delimited(path, batch_rows, stats, opts)
     if suffix in XLSX:
-        return read_xlsx(path, batch_rows, stats)
+        return read_xlsx(path, batch_rows, stats, opts)
     if suffix in JSON:
-        return read_json(path, batch_rows, stats)
+        return read_json(path, batch_rows, stats, opts)
     if suffix in NDJSON:
-        return read_ndjson(path, batch_rows, stats)
+        return read_ndjson(path, batch_rows, stats, opts)
     raise UnreadableFile(f"unsupported extension {suffix!r}")

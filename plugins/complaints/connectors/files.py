@@ -14,13 +14,17 @@ skipped and noted too. Each batch gets a ``_file`` column (the file name). Empty
 files yield nothing and are noted in ``notes``; a file that cannot be read raises SourceError
 naming it.
 
-Options: ``batch_rows`` (50,000), ``updated_column`` (none: when given, ``max_updated`` reports
+Options: ``pattern`` (a glob the file names must match; others are skipped and noted),
+``encoding`` (fixed instead of detected), ``delimiter`` (``,`` ``;`` ``tab`` ``|`` instead of
+sniffed), ``sheet`` (the one XLSX sheet to read), ``batch_rows`` (50,000), ``updated_column`` (none: when given, ``max_updated`` reports
 the largest value of that column, as ISO 8601 UTC where it parses; ``updated_is``, ``local`` by
 default, says what a naive value means).
 """
 
 from __future__ import annotations
 
+import codecs
+import fnmatch
 import hashlib
 import json
 import logging
@@ -33,7 +37,14 @@ from pathlib import Path
 import pyarrow as pa
 
 from complaints.connectors.base import Connector, UpdatedTracker, Window
-from complaints.connectors.file_formats import EXTENSIONS, FileStats, UnreadableFile, read_any
+from complaints.connectors.file_formats import (
+    DELIMITERS,
+    EXTENSIONS,
+    FileStats,
+    ReadOptions,
+    UnreadableFile,
+    read_any,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +88,23 @@ class FileConnector(Connector):
         self.updated_column = self.options.get("updated_column")
         self.updated_is = self.opt_choice("updated_is", "local", ("local", "utc"))
         _ = self.batch_rows  # validate the option now
+        self.pattern = self.options.get("pattern")
+        self.read_options = self._read_options()
+
+    def _read_options(self) -> ReadOptions:
+        delimiter = self.options.get("delimiter")
+        if delimiter in ("tab", "\\t"):
+            delimiter = "\t"
+        if delimiter is not None and delimiter not in DELIMITERS:
+            raise self.error(f"option delimiter must be one of , ; tab |, not {delimiter!r}")
+        encoding = self.options.get("encoding")
+        if encoding is not None:
+            try:
+                codecs.lookup(encoding)
+            except (LookupError, TypeError):
+                raise self.error(f"option encoding {encoding!r} is not a known encoding") from None
+        sheet = self.options.get("sheet")
+        return ReadOptions(delimiter=delimiter, encoding=encoding, sheet=sheet and str(sheet))
 
     def describe(self) -> str:
         return f"file drop folder {self.drop_root}/<day> ({', '.join(EXTENSIONS)})"
@@ -124,6 +152,8 @@ class FileConnector(Connector):
                     reason = "not a regular file"
                 elif path.suffix.lower() not in EXTENSIONS:
                     reason = f"unsupported extension {path.suffix or '(none)'!r}"
+                elif self.pattern and not fnmatch.fnmatch(entry, str(self.pattern)):
+                    reason = f"does not match pattern {self.pattern!r}"
             if reason is not None:
                 self.notes.append(f"{entry}: skipped ({reason})")
                 if "outside" in reason or "unsafe" in reason:
@@ -185,7 +215,7 @@ class FileConnector(Connector):
         name = path.name
         stats = FileStats()
         try:
-            for table in read_any(path, self.batch_rows, stats):
+            for table in read_any(path, self.batch_rows, stats, self.read_options):
                 if self.updated_column and self.updated_column in table.column_names:
                     tracker.observe(table.column(self.updated_column).to_pylist())
                 yield table.append_column("_file", pa.array([name] * table.num_rows, pa.string()))
