@@ -101,7 +101,9 @@ SELECT
         AS in_process_pct,
     largest_remainder_pct([followed_up + closed, in_process, verified], forwarded, 3)
         AS not_followed_up_pct,
-    round(rating_mean, 2) AS rating_avg,
+    -- exact half-up rounding of rating_sum / rating_count to 2 decimals
+    CASE WHEN rating_count > 0
+        THEN ((200 * rating_sum + rating_count) // (2 * rating_count)) / 100.0 END AS rating_avg,
     rating_count,
     rating_sum,
     round(rating_smoothed_exact, 2) AS rating_smoothed,
