@@ -8,6 +8,7 @@ entry (index and id) and the field, e.g.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -235,19 +236,38 @@ def load_mappings(path: Path) -> tuple[dict[str, Mapping], set[str], list[str]]:
     return mappings, {str(name) for name in raw}, problems
 
 
-def _check_region(prefix: str, src: Source, regions: dict[str, Region]) -> list[str]:
-    region = regions.get(src.region_code or "")
-    if region is None:
-        return [f"{prefix}: region_code {src.region_code!r} is not in regions.csv"]
+def _entry_order(problem: str) -> int:
+    """Sort key: file and mapping problems first, then by source index (stable within one)."""
+    match = re.match(r"sources\[(\d+)\]", problem)
+    return int(match.group(1)) if match else -1
+
+
+def _cross_checks(prefix: str, entry: dict, levels: dict, regions: dict[str, Region]) -> list[str]:
+    """Checks against the other entries and regions.csv, on the raw entry (so they run even when
+    the entry has other problems)."""
     problems = []
-    if region.level != src.level:
+    level, parent = entry.get("level"), entry.get("parent")
+    if level == "unit" and isinstance(parent, str) and parent:
+        parent_level = levels.get(parent)
+        if parent_level is None:
+            problems.append(f"{prefix}: parent {parent!r} is not a source in the registry")
+        elif parent_level not in PARENT_LEVELS:
+            problems.append(
+                f"{prefix}: parent {parent!r} is a {parent_level}, not a kementerian or lembaga"
+            )
+    code, timezone = entry.get("region_code"), entry.get("timezone")
+    if level not in REGIONAL_LEVELS or not isinstance(code, str):
+        return problems
+    region = regions.get(code)
+    if region is None:
+        return [*problems, f"{prefix}: region_code {code!r} is not in regions.csv"]
+    if region.level != level:
         problems.append(
-            f"{prefix}: region_code {src.region_code!r} is a {region.level} "
-            f"({region.name}), not a {src.level}"
+            f"{prefix}: region_code {code!r} is a {region.level} ({region.name}), not a {level}"
         )
-    if region.timezone != src.timezone:
+    if isinstance(timezone, str) and region.timezone != timezone:
         problems.append(
-            f"{prefix}: timezone {src.timezone!r} does not match region {src.region_code} "
+            f"{prefix}: timezone {timezone!r} does not match region {code} "
             f"({region.name}), which is {region.timezone}"
         )
     return problems
@@ -290,38 +310,34 @@ def load_registry(
             else:
                 seen[entry_id] = index
         mapping_name = entry.get("mapping")
-        if isinstance(mapping_name, str) and mapping_name not in mapping_names:
+        if mapping_names and isinstance(mapping_name, str) and mapping_name not in mapping_names:
             problems.append(f"{prefix}: mapping {mapping_name!r} is not in {mappings_path.name}")
         try:
             valid.append((index, Source.model_validate(entry)))
         except ValidationError as exc:
             problems += _pydantic_problems(prefix, exc)
 
-    levels = {src.id: src.level for _, src in valid}
+    levels = {
+        e["id"]: e.get("level") for e in raw if isinstance(e, dict) and isinstance(e.get("id"), str)
+    }
+    for index, entry in enumerate(raw):
+        if isinstance(entry, dict):
+            entry_id = entry.get("id")
+            prefix = f"sources[{index}]" + (f" ({entry_id})" if entry_id else "")
+            problems += _cross_checks(prefix, entry, levels, regions)
+
     sources: list[Source] = []
-    for index, src in valid:
-        prefix = f"sources[{index}] ({src.id})"
-        if src.level == "unit":
-            parent_level = levels.get(src.parent or "")
-            if parent_level is None:
-                problems.append(f"{prefix}: parent {src.parent!r} is not a source in the registry")
-            elif parent_level not in PARENT_LEVELS:
-                problems.append(
-                    f"{prefix}: parent {src.parent!r} is a {parent_level}, "
-                    f"not a kementerian or lembaga"
-                )
-        if src.level in REGIONAL_LEVELS:
-            region_problems = _check_region(prefix, src, regions)
-            problems += region_problems
-            region = regions.get(src.region_code or "")
-            if region is not None:
-                src = src.model_copy(
-                    update={"province_code": region.province_code, "population": region.population}
-                )
-        else:
-            src = src.model_copy(update={"province_code": None, "population": None})
-        sources.append(src)
+    for _, src in valid:
+        region = regions.get(src.region_code or "") if src.is_regional else None
+        sources.append(
+            src.model_copy(
+                update={
+                    "province_code": region.province_code if region else None,
+                    "population": region.population if region else None,
+                }
+            )
+        )
 
     if problems:
-        raise RegistryError(problems, path)
+        raise RegistryError(sorted(problems, key=_entry_order), path)
     return Registry(sources, mappings, path)
