@@ -12,6 +12,7 @@ from types import SimpleNamespace as NS
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
 from complaints.connectors import SourceError, Window, open_connector
 
 TOKEN = "s3cr3t-token-do-not-log"

@@ -10,8 +10,9 @@ from types import SimpleNamespace as NS
 
 import pytest
 import sqlalchemy as sa
-from complaints.connectors import SourceError, Window, open_connector
 from conftest import require_service
+
+from complaints.connectors import SourceError, Window, open_connector
 
 DAY = date(2026, 10, 5)
 WINDOW = Window.for_day(DAY, "Asia/Jakarta")

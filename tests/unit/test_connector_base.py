@@ -8,6 +8,7 @@ from decimal import Decimal
 from types import SimpleNamespace as NS
 
 import pytest
+
 from complaints.connectors import SourceError, Window, open_connector
 from complaints.connectors.base import UpdatedTracker, iso_utc, records_to_table, to_text
 from complaints.connectors.file_formats import (

@@ -11,6 +11,7 @@ from types import SimpleNamespace as NS
 
 import pyarrow as pa
 import pytest
+
 from complaints.connectors import SourceError, Window, open_connector
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "files"
