@@ -116,10 +116,10 @@ def ingest_source(
 
     key = load_key(settings)
     window = Window.for_day(day, source.timezone, cursor=cursor_before)
-    connector = open_connector(source, settings)
     raw_parts: list[pa.Table] = []
     read = 0
     try:
+        connector = open_connector(source, settings)
         for batch in connector.read(window):
             batch = _with_row_numbers(batch, read)
             read += batch.num_rows
