@@ -14,8 +14,7 @@ import pytest
 import yaml
 
 from complaints.config import INCLUDE_DIR
-from complaints.simulate import BROKEN_KINDS, simulate
-from complaints.simulate import exports, files
+from complaints.simulate import BROKEN_KINDS, exports, files, simulate
 from complaints.simulate.damage import UNKNOWN_STATUS_WORDS
 
 DAY1, DAY2 = dt.date(2026, 10, 29), dt.date(2026, 10, 30)
