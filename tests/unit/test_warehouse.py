@@ -12,9 +12,10 @@ from datetime import date, timedelta
 import duckdb
 import pyarrow as pa
 import pytest
+from test_warehouse_support import SOURCE, publish, quarantine, raw, run, ts, version, versions
+
 from complaints.warehouse import Warehouse
 from complaints.warehouse.checksum import fingerprint
-from test_warehouse_support import SOURCE, publish, quarantine, raw, run, ts, version, versions
 
 MON, TUE, WED, THU = (date(2026, 10, 5) + timedelta(days=i) for i in range(4))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
+
 from complaints import canonical, tables
 
 SOURCE = "prov-31"
