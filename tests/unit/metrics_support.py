@@ -6,6 +6,8 @@ import datetime as dt
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+
 from complaints.canonical import FIELD_NAMES, TIMESTAMP_FIELDS
 from complaints.tables import INGEST_RUN_SCHEMA
 
@@ -93,8 +95,6 @@ def connect(complaints: list[dict], sources: list[dict], runs: list[dict] | None
         for column in ("started_at", "finished_at"):
             runs_frame[column] = pd.to_datetime(runs_frame[column], utc=True)
         runs_frame["day"] = pd.to_datetime(runs_frame["day"]).dt.date
-        import pyarrow as pa
-
         runs_table = pa.Table.from_pandas(
             runs_frame[INGEST_RUN_SCHEMA.names], schema=INGEST_RUN_SCHEMA, preserve_index=False
         )

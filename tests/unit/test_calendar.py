@@ -12,6 +12,7 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
+
 from complaints.calendar import CalendarError, WorkingCalendar, local_dates
 
 

@@ -10,12 +10,13 @@ import datetime as dt
 from collections import Counter, defaultdict
 
 import pandas as pd
-from complaints.calendar import WorkingCalendar, local_dates
-from complaints.canonical import STATUSES
-from complaints.metrics import compute_metrics
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from metrics_support import complaint, connect, source
+
+from complaints.calendar import WorkingCalendar, local_dates
+from complaints.canonical import STATUSES
+from complaints.metrics import compute_metrics
 
 CAL = WorkingCalendar()
 AS_OF = dt.date(2024, 4, 20)

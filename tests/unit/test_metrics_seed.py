@@ -11,9 +11,10 @@ import itertools
 
 import pandas as pd
 import pytest
+from metrics_support import complaint, connect, day, source
+
 from complaints.calendar import WorkingCalendar
 from complaints.metrics import compute_metrics
-from metrics_support import complaint, connect, day, source
 
 STATUS_COUNTS = {
     "followed_up": 9000,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from metrics_support import complaint, connect, day, source
+
 from complaints.calendar import WorkingCalendar
 from complaints.metrics import compute_metrics
-from metrics_support import complaint, connect, day, source
 
 PAPUA = "Asia/Jayapura"
 SOURCES = [
