@@ -175,7 +175,21 @@ def sample_frames(
     return {
         "institution_metrics": inst_df,
         "national_metrics": pd.DataFrame(nat),
-        "region_metrics": pd.DataFrame(regions),
+        "region_metrics": pd.DataFrame(
+            regions,
+            columns=None
+            if regions
+            else [
+                "province_code",
+                "province_name",
+                "scope",
+                "period",
+                "period_start",
+                "as_of",
+                *metric_row(random.Random(0), 10),
+                "complaints_per_100k",
+            ],
+        ),  # fmt: skip
         "overdue_complaints": pd.DataFrame(
             overdue_rows,
             columns=[
