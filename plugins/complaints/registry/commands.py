@@ -12,7 +12,9 @@ from complaints.registry.loader import RegistryError, load_registry
 
 app = typer.Typer(help="The source registry: check it, list its sources.", no_args_is_help=True)
 
-REGISTRY_OPTION = typer.Option(None, "--registry", help="sources.yaml (default: COMPLAINTS_REGISTRY)")
+REGISTRY_OPTION = typer.Option(
+    None, "--registry", help="sources.yaml (default: COMPLAINTS_REGISTRY)"
+)
 MAPPINGS_OPTION = typer.Option(None, "--mappings", help="mappings.yaml (default: beside registry)")
 
 
@@ -50,7 +52,9 @@ def list_sources(
     """List the sources (filters combine), as a table, CSV or JSON."""
     try:
         reg = load_registry(registry, mappings)
-        chosen = reg.select(kinds=kind or None, levels=level or None, province=province, limit=limit)
+        chosen = reg.select(
+            kinds=kind or None, levels=level or None, province=province, limit=limit
+        )
     except RegistryError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
