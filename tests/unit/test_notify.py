@@ -63,7 +63,8 @@ def test_source_failed_mail_reaches_the_server(smtp_server, monkeypatch):
         "http://127.0.0.1:8080/dags/complaints_daily/runs/r/tasks/ingest_http?map_index=0",
     )
     assert notify.send(alert) is True
-    [msg] = received
+    [received_msg] = received
+    msg = email.message_from_bytes(received_msg.as_bytes(), policy=email.policy.default)
     body = msg.get_content()
     assert "prov-31" in msg["Subject"] and "2026-10-31" in msg["Subject"]
     assert "prov-31" in body and "map_index=0" in body and "refused" in body
