@@ -12,13 +12,31 @@ A source that still fails after its retries does not stop the others.
 **Outputs**: `raw`, `complaint_history`, `complaint_current`, `quarantine`, `ingest_runs`;
 updates the `complaint_current` Asset, which triggers `complaints_metrics`.
 **Schedule**: daily, once the WIB day has closed (the last zone to close).
+**Alerts**: a source that fails its day (after its retries) e-mails the data engineers
+(`COMPLAINTS_ALERT_EMAILS`, connection `smtp_default`); a run not finished by
+`COMPLAINTS_PUBLISH_DEADLINE` (HH:MM WIB the next morning, default 07:00) raises a DeadlineAlert.
 **Owner**: data-engineering.
 """
 
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
+from airflow.sdk import (
+    AsyncCallback,
+    CronDataIntervalTimetable,
+    DeadlineAlert,
+    DeadlineReference,
+    Param,
+    dag,
+    get_current_context,
+    task,
+)
+
+from complaints.orchestration.alerts import (
+    publication_deadline,
+    publish_deadline_interval,
+    source_failed,
+)
 from complaints.orchestration.assets import COMPLAINT_CURRENT
 from complaints.orchestration.policy import CONNECTOR_KINDS, DEFAULT_ARGS, pool_for
 
@@ -33,6 +51,13 @@ from complaints.orchestration.policy import CONNECTOR_KINDS, DEFAULT_ARGS, pool_
     tags=["complaints", "ingestion"],
     doc_md=__doc__,
     params={"day": Param(None, type=["null", "string"], description="YYYY-MM-DD to (re)run")},
+    # the day's figures are due at COMPLAINTS_PUBLISH_DEADLINE (WIB) the morning after
+    deadline=DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=publish_deadline_interval(),
+        callback=AsyncCallback(publication_deadline),
+        name="national_figures_published",
+    ),
 )
 def complaints_daily():
     @task
@@ -70,7 +95,9 @@ def complaints_daily():
 
     day = resolve_day()
     ingested = [
-        ingest.override(task_id=f"ingest_{kind}", pool=pool_for(kind))
+        ingest.override(
+            task_id=f"ingest_{kind}", pool=pool_for(kind), on_failure_callback=source_failed
+        )
         .partial(day=day)
         .expand(source_id=list_sources.override(task_id=f"list_{kind}_sources")(kind))
         for kind in CONNECTOR_KINDS

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
+
 from complaints.orchestration.assets import COMPLAINT_CURRENT, INSTITUTION_METRICS
 from complaints.orchestration.policy import DEFAULT_ARGS
 

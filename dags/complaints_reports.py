@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.sdk import Param, dag, task
+
 from complaints.orchestration.assets import INSTITUTION_METRICS
 from complaints.orchestration.policy import DEFAULT_ARGS
 

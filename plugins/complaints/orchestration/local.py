@@ -8,7 +8,6 @@ in the order the Assets would trigger them in a deployment.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import secrets
@@ -70,17 +69,20 @@ def _ensure_pools() -> None:
 
 
 def load_dag(dag_id: str):
-    """Import one DAG file from dags/ (file name = dag id)."""
-    path = PROJECT_ROOT / "dags" / f"{dag_id}.py"
-    spec = importlib.util.spec_from_file_location(f"dags_{dag_id}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    from airflow.sdk import DAG
+    """Parse one DAG file from dags/ (file name = dag id) the way the dag-processor does.
 
-    for value in vars(module).values():
-        if isinstance(value, DAG) and value.dag_id == dag_id:
-            return value
-    raise LookupError(f"{path} defines no DAG {dag_id!r}")
+    The DAG files call their ``@dag`` function without binding the result to a name (Airflow
+    registers it), so the file is parsed with a DagBag rather than searched for module globals.
+    """
+    from airflow.dag_processing.dagbag import DagBag
+
+    path = PROJECT_ROOT / "dags" / f"{dag_id}.py"
+    bag = DagBag(dag_folder=str(path), safe_mode=False)
+    if bag.import_errors:
+        raise ImportError(f"{path} does not import: {bag.import_errors}")
+    if dag_id not in bag.dags:
+        raise LookupError(f"{path} defines no DAG {dag_id!r}")
+    return bag.dags[dag_id]
 
 
 def run_day_dags(day: date, dags: dict) -> dict[str, str]:
