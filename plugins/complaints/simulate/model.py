@@ -157,7 +157,8 @@ def _submissions(source, start: dt.date, end: dt.date, seed: int, scale: float):
         day = start + dt.timedelta(days=offset)
         rng = day_rng(seed, source.id, day)
         n = int(rng.poisson(rate * day_factor(day, hol)))
-        blocks.append(rng.random((n, N_UNIFORMS)))
+        block = rng.random((n, N_UNIFORMS))
+        blocks.append(block[np.argsort(block[:, U_TOD], kind="stable")])  # ids in time order
         days.append(np.full(n, (day - dt.date(1970, 1, 1)).days, dtype=np.int64))
         seqs.append(np.arange(1, n + 1))
     if not blocks:
