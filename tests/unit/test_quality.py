@@ -18,6 +18,22 @@ REGIONS = {"31", "32", "33.01"}
 INSTITUTIONS = {"prov-31", "kemendagri"}
 
 
+@pytest.fixture(autouse=True)
+def _gx_only_where_asked(request, monkeypatch):
+    """GX costs ~1-3 s per batch in fixed overhead; the row-rule tests here check the vectorised
+    reasons, so they run without it unless they ask for ``with_gx``. test_quality_gx.py checks
+    that GX agrees with these reasons."""
+    if "with_gx" not in request.fixturenames:
+        from complaints.quality import gx_runner
+
+        monkeypatch.setattr(gx_runner, "validate", lambda *a, **k: [])
+
+
+@pytest.fixture
+def with_gx():
+    """Run the real GX validation in this test."""
+
+
 def ts(day: int, hour: int = 8) -> datetime:
     return datetime(2024, 6, day, hour, tzinfo=UTC)
 
@@ -102,7 +118,7 @@ def broken(n: int, changes: dict[int, dict]) -> list[dict]:
     return records
 
 
-def test_clean_batch_is_all_valid():
+def test_clean_batch_is_all_valid(with_gx):
     result = audit(*batch([good_record(i) for i in range(20)]))
     assert result.batch_ok and result.batch_reason is None
     assert result.valid.num_rows == 20 and result.quarantine.num_rows == 0
@@ -200,7 +216,7 @@ def test_implausibly_old_update():
     assert reasons_by_row(result) == {0: ["updated_at older than the export window"]}
 
 
-def test_duplicates_and_versions():
+def test_duplicates_and_versions(with_gx):
     records = [good_record(i) for i in range(5)]
     records.append(dict(records[1]))  # exact copy of row 1
     records.append(dict(records[1]))  # and another
@@ -317,10 +333,12 @@ def test_missing_required_column_in_raw_fails_the_batch():
         required_columns={"complaint_id": "tracking_id", "submitted_at": ["created_at", "tgl"]},
     )
     assert not result.batch_ok
-    assert result.batch_reason == "required column missing in raw: created_at | tgl (for submitted_at)"
+    assert (
+        result.batch_reason == "required column missing in raw: created_at | tgl (for submitted_at)"
+    )
 
 
-def test_missing_required_canonical_column_fails_the_batch_and_quarantines():
+def test_missing_required_canonical_column_fails_the_batch_and_quarantines(with_gx):
     rows, rejects, raw = batch([good_record(i) for i in range(4)])
     result = audit(rows.drop_columns(["channel"]), rejects, raw, threshold=1.0)
     assert not result.batch_ok
@@ -363,7 +381,7 @@ def test_check_volume(rows_read, history, ok):
         assert reason.startswith("volume ")
 
 
-def test_volume_flags_the_batch():
+def test_volume_flags_the_batch(with_gx):
     history = [100, 95, 110, 90, 105, 100, 98, 102]
     rows, rejects, raw = batch([])
     empty = audit(rows, rejects, raw, recent_counts=history)
