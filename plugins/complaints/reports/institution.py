@@ -175,7 +175,14 @@ def build_institution_report(
     con, institution_id: str, period: str, period_start: date, outbox: Path
 ) -> ReportFiles:
     """Build ``<outbox>/<period>/<start>/<id>/<id>_<period>_<start>.pdf`` and ``.xlsx``."""
-    d = data.load_institution(con, institution_id, period, period_start)
+    return render_institution_report(
+        data.load_institution(con, institution_id, period, period_start), outbox
+    )
+
+
+def render_institution_report(d: InstitutionData, outbox: Path) -> ReportFiles:
+    """The rendering half (no database): picklable input, so it can run in a worker process."""
+    institution_id, period, period_start = d.institution_id, d.period, d.period_start
     ctx = _context(d)
     folder = report_dir(outbox, period, period_start, institution_id)
     stem = report_stem(institution_id, period, period_start)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import time
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
 from . import data, pdf
 from . import formatting as f
 from .data import NATIONAL_ID, ReportFiles
-from .institution import build_institution_report
+from .institution import build_institution_report, render_institution_report
 from .national import build_national_report
 
 log = logging.getLogger(__name__)
@@ -26,22 +28,47 @@ def institutions_to_report(con, period: str, period_start: date) -> list[str]:
     return sorted(df.loc[df["total"].fillna(0) > 0, "institution_id"].astype(str))
 
 
-def build_reports(con, period: str, period_start: date, outbox: Path) -> list[ReportFiles]:
+def build_reports(
+    con, period: str, period_start: date, outbox: Path, *, workers: int = 1
+) -> list[ReportFiles]:
     """Every institution with complaints in the period, then the national report; then the
     index. A failing institution is logged and skipped so that the others still get theirs;
-    the failures are re-raised together at the end."""
+    the failures are re-raised together at the end.
+
+    ``workers > 1`` renders the institutions' PDFs in that many worker processes (queries stay
+    in this process); keep 1 where the caller may not start processes (daemonic workers).
+    """
     outbox = Path(outbox)
     built: list[ReportFiles] = []
     failed: list[tuple[str, Exception]] = []
     started = time.perf_counter()
-    for institution_id in institutions_to_report(con, period, period_start):
-        try:
-            built.append(
-                build_institution_report(con, institution_id, period, period_start, outbox)
-            )
-        except Exception as exc:  # one bad institution must not stop the run
-            log.exception("report for %s %s %s failed", institution_id, period, period_start)
-            failed.append((institution_id, exc))
+    ids = institutions_to_report(con, period, period_start)
+    if workers <= 1:
+        for institution_id in ids:
+            try:
+                built.append(
+                    build_institution_report(con, institution_id, period, period_start, outbox)
+                )
+            except Exception as exc:  # one bad institution must not stop the run
+                log.exception("report for %s %s %s failed", institution_id, period, period_start)
+                failed.append((institution_id, exc))
+    else:
+        mp = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp) as pool:
+            futures = {}
+            for institution_id in ids:
+                try:
+                    d = data.load_institution(con, institution_id, period, period_start)
+                    futures[pool.submit(render_institution_report, d, outbox)] = institution_id
+                except Exception as exc:
+                    log.exception("report for %s failed", institution_id)
+                    failed.append((institution_id, exc))
+            for future, institution_id in futures.items():
+                try:
+                    built.append(future.result())
+                except Exception as exc:
+                    log.exception("report for %s failed", institution_id)
+                    failed.append((institution_id, exc))
     built.append(build_national_report(con, period, period_start, outbox))
     write_index(outbox)
     log.info(
