@@ -1,0 +1,1 @@
+"""Benchmarks of the complaints pipeline: ``python -m bench`` (see docs/performance.md)."""

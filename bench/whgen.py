@@ -1,0 +1,171 @@
+"""A generated warehouse: ``complaint_current`` of N complaints over three years, written directly
+as Parquet in the warehouse module's layout
+(``complaint_current/source_id=<id>/submitted_month=<YYYY-MM>/part-0.parquet``, schema
+``complaints.warehouse.layout.current_schema()``).
+
+Complaints are shared out over every registry source in proportion to the simulator's volume
+weights (population for regions, size class for central institutions), with the simulator's
+classification/channel/category/rating distributions. Only ``complaint_current`` is generated:
+the analyst queries (B3) read it, and publishing a day (B5) reads and rewrites the source's
+current partitions; ``complaint_history``/``raw`` of past days are not read by either.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from bench.gen import BENCH_DIR
+from complaints import canonical
+from complaints.simulate import model
+from complaints.simulate.texts import TITLES
+from complaints.warehouse import layout
+
+END_DAY = dt.date(2026, 10, 31)
+YEARS = 3
+SECONDS_3Y = YEARS * 365 * 86400
+TZ_OFFSET_S = {"Asia/Jakarta": 7 * 3600, "Asia/Makassar": 8 * 3600, "Asia/Jayapura": 9 * 3600}
+STATE_P = (0.02, 0.03, 0.02, 0.05, 0.08, 0.73, 0.07)  # received .. closed, archived
+
+
+def source_weights(sources) -> np.ndarray:
+    """Relative daily volume per source (regions by population, central by size class)."""
+    import csv
+
+    from complaints.config import REFERENCE_REGIONS
+
+    with open(REFERENCE_REGIONS, encoding="utf-8") as fh:
+        pop = {r["code"]: float(r["population"] or 0) for r in csv.DictReader(fh)}
+    out = []
+    for s in sources:
+        if s.level in model.PER_CAPITA and s.region_code in pop:
+            out.append(pop[s.region_code] * model.PER_CAPITA[s.level])
+        else:
+            out.append(model.CENTRAL_SIZES.get(s.level, (8.0, 15.0, 25.0))[1])
+    w = np.asarray(out, dtype=float)
+    return w / w.sum()
+
+
+def _take(rng, values, p, n) -> pa.Array:
+    p = np.asarray(p, dtype=float)
+    return pa.array(list(values), pa.string()).take(pa.array(rng.choice(len(values), n, p=p / p.sum())))
+
+
+def complaints(source, n: int, rng: np.random.Generator, start_id: int = 0,
+               end: dt.date = END_DAY, regions: list[str] | None = None) -> pa.Table:
+    """``n`` current rows of one source (canonical fields + current columns), vectorised."""
+    tz = source.timezone
+    off = TZ_OFFSET_S.get(tz, 7 * 3600)
+    end_s = int(np.datetime64(end.isoformat(), "s").astype(np.int64)) + 86400 - off
+    sub = end_s - rng.integers(0, SECONDS_3Y, n)
+    state = rng.choice(7, n, p=STATE_P)
+    archived = state == 6
+    level = np.where(archived, 1, state)
+    gaps = rng.exponential([0.8, 0.5, 2.0, 4.0, 4.0], (n, 5)) * 86400
+    times = sub[:, None] + np.cumsum(gaps, axis=1).astype(np.int64)
+    cols: dict[str, pa.Array] = {}
+    ids = pc.cast(pa.array(np.arange(start_id, start_id + n, dtype=np.int64)), pa.string())
+    cols["complaint_id"] = pc.binary_join_element_wise(f"LPR-{source.id.upper()}-", ids, "")
+    cols["source_id"] = pa.array([source.id] * n, pa.string())
+    cols["institution_id"] = cols["source_id"]
+    if source.region_code:
+        cols["region_code"] = pa.array([source.region_code] * n, pa.string())
+    else:
+        cols["region_code"] = _take(rng, regions, np.ones(len(regions)), n)
+    cols["timezone"] = pa.array([tz] * n, pa.string())
+    cols["classification"] = _take(rng, canonical.CLASSIFICATIONS, model.CLASSIFICATION_P, n)
+    cols["berkadar_pengawasan"] = pa.array(rng.random(n) < model.P_PENGAWASAN)
+    cols["category"] = _take(rng, model.CATEGORIES, model.CATEGORY_P, n)
+    cols["channel"] = _take(rng, model.CHANNELS, model.CHANNEL_P, n)
+    rahasia = rng.random(n) < model.P_RAHASIA
+    cols["is_rahasia"] = pa.array(rahasia)
+    cols["is_anonim"] = pa.array(rng.random(n) < model.P_ANONIM)
+    titles = [t for group in TITLES.values() for t in group]
+    title = _take(rng, titles, np.ones(len(titles)), n)
+    cols["title"] = pc.if_else(pa.array(rahasia), None, title)
+    cols["body"] = pc.if_else(
+        pa.array(rahasia), None, pc.binary_join_element_wise("Mohon ditindaklanjuti:", title, " ")
+    )
+    statuses = pa.array(list(canonical.STATUSES[:5]) + ["archived"] * 2, pa.string())
+    status_idx = np.where(archived, 6, np.minimum(state, 4))
+    status_idx = np.where(state == 5, 4, status_idx)  # closed
+    cols["status"] = pa.array(["received", "verified", "verified", "in_process", "followed_up",
+                               "closed", "archived"]).take(pa.array(state))
+    del statuses, status_idx
+    rated = (state == 5) & (rng.random(n) < model.P_RATED)
+    rating = (rng.choice(5, n, p=model.RATING_P) + 1).astype(np.int8)
+    cols["rating"] = pa.array(rating, mask=~rated)
+    cols["reporter_key"] = pc.cast(pa.array(rng.integers(0, 2**62, n)), pa.string())
+    ts = pa.timestamp("us", tz="UTC")
+    cols["submitted_at"] = pa.array(sub * 1_000_000, ts)
+    names = ("verified_at", "forwarded_at", "first_response_at", "followed_up_at", "closed_at")
+    last = sub.copy()
+    for k, name in enumerate(names, start=1):
+        present = (level >= k) & ~(archived & (k > 1))
+        cols[name] = pa.array(times[:, k - 1] * 1_000_000, ts, mask=~present)
+        last = np.where(present, times[:, k - 1], last)
+    last = np.minimum(last, end_s - 60)
+    cols["updated_at"] = pa.array(last * 1_000_000, ts)
+    local_day = ((last + off) // 86400).astype("datetime64[D]")
+    sub_day = ((sub + off) // 86400).astype("datetime64[D]")
+    cols["seen_day"] = pa.array(local_day)
+    cols["first_seen_day"] = pa.array(sub_day)
+    cols["last_seen_day"] = pa.array(local_day)
+    month = sub_day.astype("datetime64[M]").astype(str)
+    cols["submitted_month"] = pa.array(month, pa.string())
+    return pa.table(cols).cast(layout.current_schema())
+
+
+def build(root: Path, total: int, sources, seed: int = 11) -> dict:
+    """Write the warehouse under ``root`` (skipped when its marker says it is complete)."""
+    marker = root / "_bench_complete.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    if root.exists():
+        shutil.rmtree(root)
+    from bench.gen import regions as region_codes
+
+    regions = region_codes()
+    t0 = time.perf_counter()
+    weights = source_weights(sources)
+    counts = np.random.default_rng(seed).multinomial(total, weights)
+    files = 0
+    for i, (source, n) in enumerate(zip(sources, counts, strict=True)):
+        rng = np.random.default_rng([seed, i])
+        for start in range(0, int(n), 2_000_000):
+            part = complaints(source, min(2_000_000, int(n) - start), rng, start, regions=regions)
+            files += _write_months(root, source.id, part, suffix=start // 2_000_000)
+    meta = {"rows": int(total), "sources": len(sources), "files": files,
+            "seconds": round(time.perf_counter() - t0, 1), "end_day": END_DAY.isoformat()}
+    marker.write_text(json.dumps(meta, indent=2) + "\n")
+    return meta
+
+
+def _write_months(root: Path, source_id: str, table: pa.Table, suffix: int = 0) -> int:
+    table = table.sort_by([("submitted_month", "ascending"), ("complaint_id", "ascending")])
+    months = table["submitted_month"].combine_chunks()
+    ends = np.flatnonzero(pc.not_equal(months[1:], months[:-1]).to_numpy(zero_copy_only=False))
+    bounds = [0, *(ends + 1).tolist(), len(table)]
+    written = 0
+    for a, b in zip(bounds[:-1], bounds[1:], strict=True):
+        if b <= a:
+            continue
+        month = months[a].as_py()
+        folder = root / layout.current_dir(source_id, month)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = layout.PART if suffix == 0 else f"part-{suffix}.parquet"
+        pq.write_table(table.slice(a, b - a), folder / name)
+        written += 1
+    return written
+
+
+def warehouse_root(total: int) -> Path:
+    return BENCH_DIR / f"warehouse-{total}" / "warehouse"

@@ -1,0 +1,118 @@
+"""One measured task per process: ``python -m bench.worker <task> '<json args>'``.
+
+The parent (``bench.runner``) starts a fresh process per repeat and reads the child's peak RSS
+from ``os.wait4``; the child prints one JSON line (prefixed ``BENCH-RESULT``) with its wall time
+and task-specific figures. Imports happen before the clock starts unless the task is about them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+MARK = "BENCH-RESULT "
+FILE_SOURCE = "kab-5102"  # a file source of the committed registry (mapping ekspor_berkas)
+FILE_REGION = "51.02"
+DAY = dt.date(2026, 10, 30)
+
+
+def settings_for(root: Path, registry: Path | None = None, sources_dir: Path | None = None):
+    from complaints.config import INCLUDE_DIR, Settings
+
+    return Settings(
+        env="local",
+        data_dir=root,
+        warehouse=str(root / "warehouse"),
+        outbox=root / "outbox",
+        registry=registry or INCLUDE_DIR / "registry" / "sources.yaml",
+        sources_dir=sources_dir or root / "sources",
+    )
+
+
+def task_ingest_file(args: dict) -> dict:
+    """B1/B4: ingest_source on a file source whose day holds one generated CSV."""
+    from bench import gen
+    from complaints import pipeline
+
+    root = Path(args["root"])
+    settings = settings_for(root)
+    gen.drop_file(settings.drop_dir, FILE_SOURCE, DAY, Path(args["csv"]))
+    pipeline.registry_for(settings)  # parse the registry outside the clock
+    t0 = time.perf_counter()
+    if args.get("profile"):
+        import cProfile
+
+        prof = cProfile.Profile()
+        prof.enable()
+    run = pipeline.ingest_source(FILE_SOURCE, DAY, settings=settings,
+                                 as_of=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    seconds = time.perf_counter() - t0
+    if args.get("profile"):
+        prof.disable()
+        prof.dump_stats(args["profile"])
+    if run["status"] != "published":
+        raise RuntimeError(f"ingest did not publish: {run}")
+    return {"seconds": seconds, "rows_loaded": run["rows_loaded"],
+            "rows_quarantined": run["rows_quarantined"]}
+
+
+def task_csv_to_parquet(args: dict) -> dict:
+    """B1 baseline: a bare pyarrow CSV -> Parquet conversion of the same file."""
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    out = Path(args["root"]) / "bare.parquet"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    table = pacsv.read_csv(args["csv"])
+    pq.write_table(table, out)
+    return {"seconds": time.perf_counter() - t0, "rows": table.num_rows}
+
+
+def task_parse_dags(args: dict) -> dict:
+    """B7: parse the dags/ folder with a DagBag, the way the dag-processor does."""
+    from complaints.config import PROJECT_ROOT
+    from complaints.orchestration.local import airflow_env
+
+    os.environ.update(airflow_env(settings_for(Path(args["root"]))))
+    t0 = time.perf_counter()
+    from airflow.dag_processing.dagbag import DagBag
+
+    t_import = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"), include_examples=False, safe_mode=False)
+    seconds = time.perf_counter() - t1
+    if bag.import_errors:
+        raise RuntimeError(f"dags/ does not import: {bag.import_errors}")
+    return {"seconds": seconds, "airflow_import_s": t_import, "dags": len(bag.dags),
+            "per_file_s": {Path(k).name: v.duration.total_seconds()
+                           for k, v in _stats(bag).items()}}
+
+
+def _stats(bag) -> dict:
+    stats = getattr(bag, "dagbag_stats", None) or []
+    return {s.file: s for s in stats if hasattr(s, "duration")}
+
+
+TASKS = {name[5:]: fn for name, fn in globals().items() if name.startswith("task_")}
+
+
+def main(argv: list[str]) -> int:
+    name, args = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
+    if name not in TASKS:
+        from bench import tasks_extra
+
+        fn = tasks_extra.TASKS[name]
+    else:
+        fn = TASKS[name]
+    result = fn(args)
+    print(MARK + json.dumps(result, default=str), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
