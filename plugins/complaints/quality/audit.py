@@ -298,7 +298,7 @@ def audit_batch(
     parts = _reason_parts(table, row_checks, rejects, raw)
     row_numbers = table["_row"].to_numpy()
     quarantine = _quarantine(parts, raw, source_id=source_id, day=day, run_id=run_id)
-    bad = row_checks.bad() | np.isin(row_numbers, quarantine["row_number"].to_numpy())
+    bad = np.isin(row_numbers, quarantine["row_number"].to_numpy())
     valid = table.filter(pa.array(~bad)).drop_columns(["_row"]).cast(canonical.schema())
 
     if rows_read != valid.num_rows + quarantine.num_rows:

@@ -74,13 +74,13 @@ def _suite(name: str):
     return ExpectationSuite(name=name, expectations=spec["expectations"], meta=meta)
 
 
-def _ensure(context, getter, adder, name: str, wanted=None, same=None):
+def _ensure(getter, adder, name: str, wanted, same):
     """Get ``name`` from a GX store, adding (or replacing) it when missing or changed."""
     try:
         found = getter(name)
     except Exception:  # GX raises store-specific errors for a missing name
         found = None
-    if found is not None and (same is None or same(found)):
+    if found is not None and same(found):
         return found
     return adder(wanted)
 
@@ -118,7 +118,6 @@ def _create(gx_dir: Path | None) -> _Gx:
         wanted = _suite(name)
         digest = wanted.meta["source_sha256"]
         suite = _ensure(
-            context,
             context.suites.get,
             context.suites.add_or_update,
             name,
@@ -127,12 +126,11 @@ def _create(gx_dir: Path | None) -> _Gx:
         )
         batch = batches[RAW_ASSET if name == VOLUME_SUITE else ROWS_ASSET]
         definitions[name] = _ensure(
-            context,
             context.validation_definitions.get,
             context.validation_definitions.add_or_update,
             name,
             gx.ValidationDefinition(name=name, data=batch, suite=suite),
-            lambda v, s=suite: v.suite.meta.get("source_sha256") == s.meta["source_sha256"],
+            lambda v, s=suite: (v.suite.meta or {}).get("source_sha256") == s.meta["source_sha256"],
         )
     return _Gx(context=context, definitions=definitions, run_lock=threading.Lock())
 
