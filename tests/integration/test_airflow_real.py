@@ -1,0 +1,278 @@
+"""complaints_daily -> complaints_metrics -> complaints_reports on a real Airflow.
+
+Real api-server, scheduler, dag-processor and triggerer processes (plus a Celery worker for
+CeleryExecutor) over a fresh PostgreSQL metadata database; the small registry's six sources are
+simulated (HTTP API on loopback, SQLite, drop files). The daily run is triggered through the
+REST API; the metrics and reports runs must follow by themselves through the Assets.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import secrets
+import time
+from datetime import date
+
+import pytest
+from airflow_stack import AirflowStack, create_database, drop_database, free_port, stack_env
+from conftest import require_service
+
+pytestmark = [pytest.mark.slow, pytest.mark.service]
+
+DAY = date(2026, 10, 31)  # the last day of October: the month's reports are built
+DAGS = ("complaints_daily", "complaints_metrics", "complaints_reports")
+SOURCES = {"prov-31", "kemendagri-dukcapil", "kota-3171", "kota-7371", "kab-5102", "kemendagri"}
+FAILING = "kemendagri-dukcapil"  # an http source whose server answers 500 to every request
+
+
+@pytest.fixture
+def smtp_server():
+    import email
+    import email.policy
+
+    from aiosmtpd.controller import Controller
+
+    received: list = []
+
+    class Collect:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook
+            received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+            return "250 OK"
+
+    port = free_port()
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, received
+    finally:
+        controller.stop()
+
+
+def _start_stack(tmp_path, executor: str, *, fail_sources=(), smtp_port=None):
+    """Generator body shared by the fixtures: simulate, serve, start Airflow, yield, clean up."""
+    from complaints.config import Settings
+    from complaints.orchestration.local import local_connections
+    from complaints.orchestration.policy import POOLS
+    from complaints.pipeline import registry_for
+    from complaints.simulate import serve_api, simulate
+
+    require_service("postgres")
+    extra: dict[str, str] = {}
+    if executor == "CeleryExecutor":
+        require_service("redis")
+        redis_db = random.randint(6, 15)
+    home, data_dir = tmp_path / "airflow", tmp_path / "var"
+    home.mkdir()
+    database = create_database()
+    port = free_port()
+    if executor == "CeleryExecutor":
+        extra["AIRFLOW__CELERY__BROKER_URL"] = f"redis://127.0.0.1:6379/{redis_db}"
+        extra["AIRFLOW__CELERY__RESULT_BACKEND"] = (
+            f"db+postgresql://postgres@127.0.0.1:5432/{database}"
+        )
+        extra["AIRFLOW__CELERY__WORKER_LOG_SERVER_PORT"] = str(free_port())
+    if smtp_port:
+        extra["AIRFLOW_CONN_SMTP_DEFAULT"] = f"smtp://127.0.0.1:{smtp_port}"
+        extra["COMPLAINTS_ALERT_EMAILS"] = "data-eng@example.id"
+    env = stack_env(home, data_dir, database, port, executor, extra)
+    stack = AirflowStack(home=home, env=env, port=port, database=database)
+
+    # the sources, simulated in this process with the stack's settings
+    mp = pytest.MonkeyPatch()
+    for key in (
+        "COMPLAINTS_DATA_DIR",
+        "COMPLAINTS_REGISTRY",
+        "COMPLAINTS_HASH_KEY",
+        "COMPLAINTS_ENV",
+    ):
+        mp.setenv(key, env[key])
+    for key in ("COMPLAINTS_WAREHOUSE", "COMPLAINTS_OUTBOX", "COMPLAINTS_SOURCES_DIR"):
+        mp.delenv(key, raising=False)
+    settings = Settings.from_env()
+    simulate(settings, registry_for(settings).sources, DAY, DAY, seed=11, scale=0.5)
+    token = secrets.token_hex(16)
+    api = serve_api(settings, token=token, fail_sources=fail_sources).start()
+    try:
+        env.update(local_connections(settings, api.base_url, token))
+        t0 = time.perf_counter()
+        stack.run("db", "migrate")
+        pools = home / "pools.json"
+        pools.write_text(
+            json.dumps(
+                {
+                    name: {"slots": slots, "description": desc, "include_deferred": False}
+                    for name, (slots, desc) in POOLS.items()
+                }
+            )
+        )
+        stack.run("pools", "import", str(pools))
+        stack.spawn("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port))
+        stack.spawn("scheduler", "scheduler")
+        stack.spawn("dag-processor", "dag-processor")
+        stack.spawn("triggerer", "triggerer")
+        if executor == "CeleryExecutor":
+            stack.spawn(
+                "celery-worker",
+                "celery",
+                "worker",
+                "--concurrency",
+                "8",
+                "--without-gossip",
+                "--without-mingle",
+            )
+        stack.wait_ready()
+        stack.wait_for_dags(DAGS)
+        for dag_id in DAGS:
+            stack.unpause(dag_id)
+        stack.fail_scheduled_runs("complaints_daily")
+        stack.startup_s = time.perf_counter() - t0
+        yield stack, settings
+    finally:
+        try:
+            stack.stop()
+        finally:
+            api.stop()
+            mp.undo()
+            drop_database(database)
+
+
+@pytest.fixture
+def local_stack(tmp_path):
+    yield from _start_stack(tmp_path, "LocalExecutor")
+
+
+@pytest.fixture
+def celery_stack(tmp_path):
+    yield from _start_stack(tmp_path, "CeleryExecutor")
+
+
+@pytest.fixture
+def failing_stack(tmp_path, smtp_server):
+    port, received = smtp_server
+    stack_gen = _start_stack(tmp_path, "LocalExecutor", fail_sources=[FAILING], smtp_port=port)
+    stack, settings = next(stack_gen)
+    try:
+        yield stack, settings, received
+    finally:
+        stack_gen.close()  # runs the stack's own cleanup
+
+
+def _run_the_day(stack: AirflowStack) -> dict:
+    """Trigger the day through the REST API and wait for all three DAGs; return their runs."""
+    run_id = stack.trigger("complaints_daily", {"day": DAY.isoformat()})
+    daily = stack.wait_run("complaints_daily", run_id, timeout=300)
+    metrics = stack.wait_run("complaints_metrics", timeout=180)
+    reports = stack.wait_run("complaints_reports", timeout=180)
+    return {"daily": daily, "metrics": metrics, "reports": reports}
+
+
+def _warehouse(settings):
+    from complaints.warehouse import Warehouse
+
+    return Warehouse(settings).connect()
+
+
+def _assert_day_published(settings, failed: set[str] = frozenset()) -> None:
+    con = _warehouse(settings)
+    try:
+        runs = dict(
+            con.execute(
+                "select source_id, status from ingest_runs where day = ? "
+                "qualify row_number() over (partition by source_id order by finished_at desc) = 1",
+                [DAY],
+            ).fetchall()
+        )
+        assert set(runs) == SOURCES, runs
+        assert {s for s, st in runs.items() if st == "failed"} == failed, runs
+        assert {s for s, st in runs.items() if st == "published"} == SOURCES - failed, runs
+        assert con.execute("select count(*) from complaint_current").fetchone()[0] > 0
+        month = con.execute(
+            "select forwarded, sources_failed from national_metrics "
+            "where period = 'month' and period_start = date '2026-10-01'"
+        ).fetchall()
+    finally:
+        con.close()
+    assert len(month) == 1 and month[0][0] > 0, month
+    if failed:
+        assert month[0][1] >= len(failed), month
+    national = [
+        p for p in (settings.outbox / "month" / "2026-10-01").rglob("*.pdf") if "nasional" in str(p)
+    ]
+    assert national, f"no national PDF under {settings.outbox}"
+
+
+def test_local_executor_runs_the_day_and_backfills(local_stack):
+    stack, settings = local_stack
+    t0 = time.perf_counter()
+    runs = _run_the_day(stack)
+    assert runs["daily"]["state"] == "success", runs
+    assert runs["metrics"]["state"] == "success", runs
+    assert runs["reports"]["state"] == "success", runs
+    assert runs["metrics"]["run_type"] == "asset_triggered"
+    _assert_day_published(settings)
+    tis = stack.task_instances("complaints_daily", runs["daily"]["dag_run_id"])
+    ingests = {
+        t["rendered_map_index"]: t["state"] for t in tis if t["task_id"].startswith("ingest")
+    }
+    assert ingests == {s: "success" for s in SOURCES}
+    day_s = time.perf_counter() - t0
+
+    # backfill three days with the timetable; the runs are created, then cancelled
+    out = stack.run(
+        "backfill",
+        "create",
+        "--dag-id",
+        "complaints_daily",
+        "--from-date",
+        "2026-10-01",
+        "--to-date",
+        "2026-10-03",
+        "--max-active-runs",
+        "1",
+    )
+    backfills = stack.api("GET", "/backfills", params={"dag_id": "complaints_daily"}).json()
+    [backfill] = backfills["backfills"]
+    stack.api("PUT", f"/backfills/{backfill['id']}/cancel")
+    created = stack.runs("complaints_daily", run_type="backfill")
+    days = sorted(r["data_interval_start"][:10] for r in created)
+    assert len(created) == 3, (out.stdout[-2000:], created)
+    assert days[0] >= "2026-09-30" and days[-1] <= "2026-10-03", days
+    print(f"\nLocalExecutor: startup {stack.startup_s:.0f} s, day end to end {day_s:.0f} s")
+
+
+def test_celery_executor_runs_the_day(celery_stack):
+    stack, settings = celery_stack
+    t0 = time.perf_counter()
+    runs = _run_the_day(stack)
+    assert {k: r["state"] for k, r in runs.items()} == dict.fromkeys(runs, "success"), runs
+    _assert_day_published(settings)
+    print(
+        f"\nCeleryExecutor: startup {stack.startup_s:.0f} s, "
+        f"day end to end {time.perf_counter() - t0:.0f} s"
+    )
+
+
+def test_a_source_down_all_day_fails_alone_and_alerts(failing_stack):
+    stack, settings, received = failing_stack
+    runs = _run_the_day(stack)
+    # the failed ingest task is not a leaf: summarize_day (all_done) ends the run
+    assert runs["metrics"]["state"] == "success", runs
+    assert runs["reports"]["state"] == "success", runs
+    tis = stack.task_instances("complaints_daily", runs["daily"]["dag_run_id"])
+    ingests = {t["rendered_map_index"]: t for t in tis if t["task_id"].startswith("ingest")}
+    assert ingests[FAILING]["state"] == "failed"
+    assert ingests[FAILING]["try_number"] == 2  # one retry, then the alert
+    assert {s for s, t in ingests.items() if t["state"] == "success"} == SOURCES - {FAILING}
+    _assert_day_published(settings, failed={FAILING})
+
+    deadline = time.monotonic() + 30
+    while not received and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert len(received) == 1, [m["Subject"] for m in received]
+    [mail] = received
+    body = mail.get_content()
+    assert FAILING in mail["Subject"] and DAY.isoformat() in mail["Subject"]
+    assert FAILING in body and "/dags/complaints_daily/runs/" in body
+    assert mail["To"] == "data-eng@example.id"
+    assert stack.env["AIRFLOW_CONN_LAPOR_API"].split(":")[2].split("@")[0] not in body
