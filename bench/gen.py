@@ -19,7 +19,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 
 from complaints.config import PROJECT_ROOT, REFERENCE_REGIONS
 from complaints.simulate import model

@@ -42,6 +42,12 @@ def task_ingest_file(args: dict) -> dict:
     settings = settings_for(root)
     gen.drop_file(settings.drop_dir, FILE_SOURCE, DAY, Path(args["csv"]))
     pipeline.registry_for(settings)  # parse the registry outside the clock
+    t_imp = time.perf_counter()
+    import great_expectations  # noqa: F401
+
+    import complaints.quality.gx_runner  # noqa: F401 - GX's import is a fixed cost per process
+
+    import_s = time.perf_counter() - t_imp
     t0 = time.perf_counter()
     if args.get("profile"):
         import cProfile
@@ -56,7 +62,7 @@ def task_ingest_file(args: dict) -> dict:
         prof.dump_stats(args["profile"])
     if run["status"] != "published":
         raise RuntimeError(f"ingest did not publish: {run}")
-    return {"seconds": seconds, "rows_loaded": run["rows_loaded"],
+    return {"seconds": seconds, "import_s": import_s, "rows_loaded": run["rows_loaded"],
             "rows_quarantined": run["rows_quarantined"]}
 
 
@@ -84,7 +90,7 @@ def task_parse_dags(args: dict) -> dict:
 
     t_import = time.perf_counter() - t0
     t1 = time.perf_counter()
-    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"), include_examples=False, safe_mode=False)
+    bag = DagBag(dag_folder=str(PROJECT_ROOT / "dags"), safe_mode=False)
     seconds = time.perf_counter() - t1
     if bag.import_errors:
         raise RuntimeError(f"dags/ does not import: {bag.import_errors}")

@@ -1,0 +1,267 @@
+"""Worker tasks for B2 (national day), B3 (analyst queries) and B5 (publish into a big warehouse)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+from pathlib import Path
+
+from bench.worker import DAY, settings_for
+
+MONTH = "2026-09"
+YEAR = ("2025-01", "2025-12")
+QUARTER = ("2026-07", "2026-09")
+PROVINCE = "31"
+#: SLA limit in calendar days from forwarding (14 working days ~ 20 days; 5 ~ 7 days)
+SLA_DAYS = {"pengaduan": 20, "aspirasi": 7, "permintaan_informasi": 7}
+AS_OF = "2026-10-31 17:00:00+00"
+
+
+def _queries(institution: str) -> dict[str, str]:
+    limit = " ".join(f"when '{k}' then {v}" for k, v in SLA_DAYS.items())
+    return {
+        "national_month": f"""
+            select status, count(*) as n, round(avg(rating), 4) as rating_avg
+            from complaint_current where submitted_month = '{MONTH}'
+            group by status order by status""",
+        "institution_year": f"""
+            select submitted_month, count(*) as n,
+                   count(*) filter (where status in ('followed_up', 'closed')) as followed_up,
+                   round(avg(rating), 4) as rating_avg
+            from complaint_current
+            where institution_id = '{institution}'
+              and submitted_month between '{YEAR[0]}' and '{YEAR[1]}'
+            group by submitted_month order by submitted_month""",
+        "province_sla_breaches": f"""
+            select institution_id, count(*) as breaches
+            from complaint_current
+            where (region_code = '{PROVINCE}' or region_code like '{PROVINCE}.%')
+              and submitted_month between '{QUARTER[0]}' and '{QUARTER[1]}'
+              and forwarded_at is not null
+              and coalesce(closed_at, timestamptz '{AS_OF}') - forwarded_at
+                  > to_days(case classification {limit} end)
+            group by institution_id order by institution_id""",
+    }
+
+
+def _pandas_answers(root: Path, institution: str) -> dict[str, tuple[float, list]]:
+    import pandas as pd
+
+    current = root / "complaint_current"
+    out = {}
+    t0 = time.perf_counter()
+    df = pd.read_parquet(current, columns=["status", "rating"],
+                         filters=[("submitted_month", "==", MONTH)])
+    g = df.groupby("status").agg(n=("status", "size"), rating_avg=("rating", "mean"))
+    rows = [(s, int(r.n), None if pd.isna(r.rating_avg) else round(float(r.rating_avg), 4))
+            for s, r in g.sort_index().iterrows()]
+    out["national_month"] = (time.perf_counter() - t0, rows)
+
+    t0 = time.perf_counter()
+    df = pd.read_parquet(current, columns=["submitted_month", "status", "rating"],
+                         filters=[("institution_id", "==", institution),
+                                  ("submitted_month", ">=", YEAR[0]),
+                                  ("submitted_month", "<=", YEAR[1])])
+    df["fu"] = df["status"].isin(["followed_up", "closed"])
+    g = df.groupby("submitted_month").agg(n=("status", "size"), fu=("fu", "sum"),
+                                          rating_avg=("rating", "mean"))
+    rows = [(m, int(r.n), int(r.fu), None if pd.isna(r.rating_avg)
+             else round(float(r.rating_avg), 4)) for m, r in g.sort_index().iterrows()]
+    out["institution_year"] = (time.perf_counter() - t0, rows)
+
+    t0 = time.perf_counter()
+    df = pd.read_parquet(current, columns=["institution_id", "region_code", "classification",
+                                           "forwarded_at", "closed_at"],
+                         filters=[("submitted_month", ">=", QUARTER[0]),
+                                  ("submitted_month", "<=", QUARTER[1])])
+    rc = df["region_code"].astype(str)
+    df = df[((rc == PROVINCE) | rc.str.startswith(PROVINCE + ".")) & df["forwarded_at"].notna()]
+    end = df["closed_at"].fillna(pd.Timestamp(AS_OF))
+    limit = pd.to_timedelta(df["classification"].astype(str).map(SLA_DAYS), unit="D")
+    df = df[(end - df["forwarded_at"]) > limit]
+    g = df.groupby("institution_id").size().sort_index()
+    out["province_sla_breaches"] = (time.perf_counter() - t0,
+                                    [(k, int(v)) for k, v in g.items()])
+    return out
+
+
+def task_queries(args: dict) -> dict:
+    """B3: the three analyst queries, DuckDB over the catalog vs pandas over the same Parquet."""
+    import duckdb
+
+    root = Path(args["warehouse"])
+    repeats = int(args.get("repeats", 5))
+    institution = args["institution"]
+    if args["engine"] == "pandas":
+        runs = [_pandas_answers(root, institution) for _ in range(repeats)]
+        return {name: {"seconds": sorted(r[name][0] for r in runs)[len(runs) // 2],
+                       "answer": runs[0][name][1]} for name in runs[0]}
+    con = duckdb.connect(str(root / "catalog.duckdb"), read_only=True)
+    out = {}
+    for name, sql in _queries(institution).items():
+        times, answer = [], None
+        for _ in range(repeats + 1):  # the first run warms the file list and metadata cache
+            t0 = time.perf_counter()
+            answer = [tuple(None if v is None else (round(v, 4) if isinstance(v, float) else v)
+                            for v in row) for row in con.execute(sql).fetchall()]
+            times.append(time.perf_counter() - t0)
+        cold, warm = times[0], sorted(times[1:])[len(times[1:]) // 2]
+        out[name] = {"seconds": warm, "cold_seconds": cold, "answer": answer}
+    con.close()
+    return out
+
+
+def task_catalog(args: dict) -> dict:
+    """Write catalog.duckdb over a generated warehouse (once, with the warehouse module)."""
+    from complaints.warehouse.catalog import refresh_catalog
+    from complaints.warehouse.storage import LocalStorage
+
+    t0 = time.perf_counter()
+    refresh_catalog(LocalStorage(args["warehouse"]))
+    return {"seconds": time.perf_counter() - t0}
+
+
+def _day_versions(source, n: int, existing_dir: Path, seed: int):
+    """A source-day of canonical versions: 70 % new complaints, 30 % updates of existing ones."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from bench import whgen
+    from complaints import canonical
+
+    rng = np.random.default_rng(seed)
+    n_upd = int(n * 0.3)
+    new = whgen.complaints(source, n - n_upd, rng, start_id=10**9, regions=["31"])
+    ts = pa.timestamp("us", tz="UTC")
+    day_s = int(np.datetime64(DAY.isoformat(), "s").astype(np.int64))
+    new = new.set_column(new.schema.get_field_index("updated_at"), "updated_at",
+                         pa.array((day_s + rng.integers(0, 86000, new.num_rows)) * 10**6, ts))
+    parts = [new.select(list(canonical.FIELD_NAMES))]
+    files = sorted(existing_dir.rglob("*.parquet"))[-3:] if existing_dir.exists() else []
+    if files and n_upd:
+        old = pa.concat_tables([pq.read_table(f) for f in files])
+        pick = rng.choice(old.num_rows, size=min(n_upd, old.num_rows), replace=False)
+        upd = old.take(pa.array(np.sort(pick))).select(list(canonical.FIELD_NAMES))
+        stamp = pa.array((day_s + rng.integers(0, 86000, upd.num_rows)) * 10**6, ts)
+        upd = upd.set_column(upd.schema.get_field_index("updated_at"), "updated_at", stamp)
+        upd = upd.set_column(upd.schema.get_field_index("status"), "status",
+                             pa.array(["closed"] * upd.num_rows))
+        parts.append(upd)
+    t = pa.concat_tables(parts).cast(canonical.schema())
+    return t.filter(pc.is_valid(t["complaint_id"]))
+
+
+def task_publish_day(args: dict) -> dict:
+    """B5: Warehouse.publish_source_day of one source-day into a given warehouse.
+
+    With ``restore`` the source's own folders are copied aside first and put back afterwards,
+    so the generated warehouse is the same for every repeat.
+    """
+    from complaints import tables
+    from complaints.pipeline import registry_for
+    from complaints.warehouse import Warehouse, layout
+
+    root = Path(args["warehouse"])
+    settings = settings_for(Path(args["root"]))
+    source = registry_for(settings).source(args["source"])
+    cur = root / layout.CURRENT / f"source_id={source.id}"
+    versions = _day_versions(source, int(args["rows"]), Path(args.get("existing_from", cur)),
+                             seed=3)
+    backup = Path(args["root"]) / "backup"
+    if args.get("restore") and cur.exists():
+        shutil.copytree(cur, backup)
+    wh = Warehouse(settings, root=str(root))
+    run = {"run_id": f"bench-{os.getpid()}", "status": "published", "rows_read": versions.num_rows,
+           "rows_loaded": versions.num_rows, "rows_quarantined": 0}
+    try:
+        t0 = time.perf_counter()
+        result = wh.publish_source_day(source.id, DAY, raw=None, versions=versions,
+                                       quarantine=tables.QUARANTINE_SCHEMA.empty_table(), run=run)
+        seconds = time.perf_counter() - t0
+    finally:
+        if args.get("restore"):
+            for table in (layout.HISTORY, layout.QUARANTINE, layout.INGEST_RUNS, layout.RAW):
+                shutil.rmtree(root / table / f"source_id={source.id}", ignore_errors=True)
+            if backup.exists():
+                shutil.rmtree(cur, ignore_errors=True)
+                shutil.copytree(backup, cur)
+                shutil.rmtree(backup)
+    return {"seconds": seconds, "rows": versions.num_rows,
+            "current_partitions": len(result["current_partitions"])}
+
+
+def _national_env(cache: Path, root: Path, registry: Path) -> dict[str, str]:
+    from complaints.orchestration.local import airflow_env
+
+    env = airflow_env(settings_for(cache))  # one migrated Airflow DB per cached data set
+    env.update({"COMPLAINTS_DATA_DIR": str(root), "COMPLAINTS_SOURCES_DIR": str(cache / "sources"),
+                "COMPLAINTS_REGISTRY": str(registry), "COMPLAINTS_ENV": "local",
+                "COMPLAINTS_SIM_SQL_URL": f"sqlite:///{cache / 'sources' / 'regional.sqlite'}"})
+    return env
+
+
+def task_simulate_day(args: dict) -> dict:
+    """Simulate every registry source for the day (cached: skipped when its marker exists)."""
+    import json
+
+    from complaints.pipeline import registry_for
+    from complaints.simulate import simulate
+
+    cache, registry = Path(args["cache"]), Path(args["registry"])
+    marker = cache / "simulated.json"
+    if marker.exists():
+        return json.loads(marker.read_text())
+    settings = settings_for(cache, registry=registry, sources_dir=cache / "sources")
+    t0 = time.perf_counter()
+    summary = simulate(settings, registry_for(settings).sources, DAY, DAY, scale=args["scale"],
+                       now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    frame = summary.to_frame()
+    meta = {"versions": int(summary.versions), "sources": int(frame["source_id"].nunique()),
+            "by_kind": {k: int(v) for k, v in frame.groupby("connector_kind").versions.sum().items()},
+            "seconds": time.perf_counter() - t0}
+    marker.write_text(json.dumps(meta))
+    return meta
+
+
+def task_national_day(args: dict) -> dict:
+    """B2: complaints_daily with dag.test() (``airflow``) or a plain loop of ingest_source."""
+    import secrets
+
+    from complaints.config import Settings
+
+    cache, root = Path(args["cache"]), Path(args["root"])
+    os.environ.update(_national_env(cache, root, Path(args["registry"])))
+    settings = Settings.from_env()
+    from complaints import pipeline
+    from complaints.orchestration.local import load_dag, local_connections, prepare_airflow
+    from complaints.simulate import serve_api
+
+    token = secrets.token_hex(16)
+    with serve_api(settings, token=token) as api:
+        os.environ.update(local_connections(settings, api.base_url, token))
+        if args["mode"] == "airflow":
+            prepare_airflow(settings)
+            dag = load_dag("complaints_daily")
+            t0 = time.perf_counter()
+            dag_run = dag.test(run_conf={"day": DAY.isoformat()})
+            seconds = time.perf_counter() - t0
+            state = str(getattr(dag_run, "state", dag_run))
+        else:
+            ids = pipeline.list_source_ids(settings)
+            t0 = time.perf_counter()
+            for sid in ids:
+                pipeline.ingest_source(sid, DAY, settings=settings,
+                                       as_of=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+            seconds = time.perf_counter() - t0
+            state = "done"
+    rows = pipeline.day_summary(DAY, settings)
+    return {"seconds": seconds, "state": state,
+            "rows_read": sum(r["rows_read"] or 0 for r in rows),
+            "published": sum(r["status"] == "published" for r in rows), "sources": len(rows)}
+
+
+TASKS = {name[5:]: fn for name, fn in globals().items() if name.startswith("task_")}
