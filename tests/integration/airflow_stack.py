@@ -219,10 +219,48 @@ class AirflowStack:
             f"{dag_id} {run_id or ''} not done in {timeout} s: {last}\n" + self.log_tails()
         )
 
+    def failures(self, dag_id: str, run_id: str) -> str:
+        """Failed tasks of a run with the errors from their logs."""
+        lines = []
+        for ti in self.task_instances(dag_id, run_id):
+            if ti["state"] in ("failed", "upstream_failed"):
+                lines.append(
+                    f"{ti['task_id']}[{ti.get('rendered_map_index') or ti['map_index']}]"
+                    f" {ti['state']}"
+                )
+                logs = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}"
+                task_dir = logs / f"task_id={ti['task_id']}"
+                if ti["map_index"] >= 0:
+                    task_dir = task_dir / f"map_index={ti['map_index']}"
+                for log in sorted(task_dir.glob("attempt=*.log"))[-1:]:
+                    lines += [f"    {e}" for e in _errors(log)]
+        return "\n".join(lines)
+
     def task_instances(self, dag_id: str, run_id: str) -> list[dict]:
         return self.api(
             "GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances", params={"limit": 100}
         ).json()["task_instances"]
+
+
+def _errors(log_path: Path) -> list[str]:
+    """The error events of a task log (JSON lines), shortened."""
+    import json
+
+    out = []
+    for line in log_path.read_text(errors="replace").splitlines():
+        try:
+            event = json.loads(line)
+        except ValueError:
+            continue
+        if event.get("level") == "error":
+            details = event.get("error_detail") or [{}]
+            last = details[0]
+            frame = (last.get("frames") or [{}])[-1]
+            out.append(
+                f"{event.get('event')}: {last.get('exc_type')}: {last.get('exc_value')}"
+                f" at {frame.get('filename')}:{frame.get('lineno')}"
+            )
+    return out
 
 
 def stack_env(

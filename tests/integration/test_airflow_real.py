@@ -162,6 +162,10 @@ def _run_the_day(stack: AirflowStack) -> dict:
     """Trigger the day through the REST API and wait for all three DAGs; return their runs."""
     run_id = stack.trigger("complaints_daily", {"day": DAY.isoformat()})
     daily = stack.wait_run("complaints_daily", run_id, timeout=300)
+    if daily["state"] != "success":  # say which task failed and why, do not wait for the rest
+        pytest.fail(
+            f"complaints_daily {daily['state']}:\n{stack.failures('complaints_daily', run_id)}"
+        )
     metrics = stack.wait_run("complaints_metrics", timeout=180)
     reports = stack.wait_run("complaints_reports", timeout=180)
     return {"daily": daily, "metrics": metrics, "reports": reports}
