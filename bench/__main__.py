@@ -18,13 +18,16 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--b1-rows", type=int, default=200_000)
     p.add_argument("--b4-rows", default="100000,200000,400000")
-    p.add_argument("--warehouse-rows", type=int, default=10_000_000)
+    p.add_argument("--warehouse-rows", type=int, default=5_000_000)
     p.add_argument("--b2-registry", default="small", choices=["small", "full"])
     p.add_argument("--b2-scale", type=float, default=1.0)
     p.add_argument("--b5-rows", type=int, default=20_000)
-    p.add_argument("--full", action="store_true",
-                   help="the issue's sizes: B1 1M rows, B4 1M/3M/10M, 100M-row warehouse, "
-                        "B2 full registry at ~1M complaints (hours on 2 cores)")
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the issue's sizes: B1 1M rows, B4 1M/3M/10M, 100M-row warehouse, "
+        "B2 full registry at ~1M complaints (hours on 2 cores)",
+    )
     p.add_argument("--results", default=None, help="folder for the results (bench/results)")
     a = p.parse_args(argv)
     if a.full:

@@ -50,8 +50,13 @@ def main(csv_path: str, out_dir: str, pipelines_dir: str) -> dict:
     )
     seconds = time.perf_counter() - t0
     rows = pipeline.last_trace.last_normalize_info.row_counts.get("aduan")
-    return {"seconds": seconds, "rows": rows, "dlt_import_s": t_import,
-            "loads": len(info.loads_ids), "dlt_version": dlt.__version__}
+    return {
+        "seconds": seconds,
+        "rows": rows,
+        "dlt_import_s": t_import,
+        "loads": len(info.loads_ids),
+        "dlt_version": dlt.__version__,
+    }
 
 
 if __name__ == "__main__":

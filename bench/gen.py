@@ -73,8 +73,9 @@ def _fmt_times(ts: pa.Array, rng: np.random.Generator) -> pa.Array:
     return pc.if_else(use_long, long, slash)
 
 
-def source_rows(n: int, source_id: str, region: str | None, day: dt.date, seed: int = 7,
-                start: int = 0) -> pa.Table:
+def source_rows(
+    n: int, source_id: str, region: str | None, day: dt.date, seed: int = 7, start: int = 0
+) -> pa.Table:
     """``n`` complaint versions updated on local ``day``, in the ekspor_berkas export shape.
 
     Every value is text (as a CSV holds it); empty cells are nulls. Row ``i`` has ticket
@@ -96,16 +97,23 @@ def source_rows(n: int, source_id: str, region: str | None, day: dt.date, seed: 
     cls = [words["classification"][c] for c in model.CLASSIFICATIONS]
     cols["classification"] = _pick(rng, cls, model.CLASSIFICATION_P, n)
     yes_no = pa.array(["Tidak", "Ya"])
-    for name, p in (("berkadar_pengawasan", model.P_PENGAWASAN), ("is_rahasia", model.P_RAHASIA),
-                    ("is_anonim", model.P_ANONIM)):
+    for name, p in (
+        ("berkadar_pengawasan", model.P_PENGAWASAN),
+        ("is_rahasia", model.P_RAHASIA),
+        ("is_anonim", model.P_ANONIM),
+    ):
         cols[name] = yes_no.take(pa.array((rng.random(n) < p).astype(np.int8)))
     cols["category"] = _pick(rng, model.CATEGORIES, model.CATEGORY_P, n)
     chans = [words["channel"][c] for c in model.CHANNELS]
     cols["channel"] = _pick(rng, chans, model.CHANNEL_P, n)
     titles = [t for group in TITLES.values() for t in group]
     cols["title"] = _pick(rng, titles, np.ones(len(titles)), n)
-    bodies = [f"{o} {t.lower()} di wilayah kami. {c}" for o in OPENINGS for t in titles[:12]
-              for c in CLOSINGS]
+    bodies = [
+        f"{o} {t.lower()} di wilayah kami. {c}"
+        for o in OPENINGS
+        for t in titles[:12]
+        for c in CLOSINGS
+    ]
     cols["body"] = _pick(rng, bodies, np.ones(len(bodies)), n)
 
     # lifecycle: state index 0..5 along FLOW, or archived after verification
@@ -134,8 +142,13 @@ def source_rows(n: int, source_id: str, region: str | None, day: dt.date, seed: 
     submitted = updated - age
     fracs = np.sort(rng.random((n, len(FLOW) - 1)), axis=1)
     stamps = {"submitted_at": submitted}
-    milestone_names = ("verified_at", "forwarded_at", "first_response_at", "followed_up_at",
-                       "closed_at")
+    milestone_names = (
+        "verified_at",
+        "forwarded_at",
+        "first_response_at",
+        "followed_up_at",
+        "closed_at",
+    )
     for k, name in enumerate(milestone_names, start=1):
         t = submitted + (fracs[:, k - 1] * age).astype(np.int64)
         t = np.where(state == k, updated, t)  # the last event is the update itself
@@ -149,8 +162,9 @@ def source_rows(n: int, source_id: str, region: str | None, day: dt.date, seed: 
     return pa.table({names[c]: cols[c] for c in order})
 
 
-def write_source_csv(path: Path, n: int, source_id: str, region: str | None, day: dt.date,
-                     chunk: int = 500_000) -> Path:
+def write_source_csv(
+    path: Path, n: int, source_id: str, region: str | None, day: dt.date, chunk: int = 500_000
+) -> Path:
     """Write an n-row ekspor_berkas CSV (UTF-8, comma) in chunks; cached by path."""
     if path.exists():
         return path

@@ -17,14 +17,22 @@ MARK = "BENCH-RESULT "
 VENV_DLT = PROJECT_ROOT / ".venv-dlt"
 
 
-def run_task(task: str, args: dict, python: str | None = None, script: list[str] | None = None,
-             ) -> dict:
+def run_task(
+    task: str,
+    args: dict,
+    python: str | None = None,
+    script: list[str] | None = None,
+) -> dict:
     """One process: ``python -m bench.worker task args``; adds ``peak_rss_mb`` (os.wait4)."""
     cmd = [python or sys.executable] + (script or ["-m", "bench.worker", task, json.dumps(args)])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins")]),
+    }
     log = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=log, text=True, cwd=PROJECT_ROOT,
-                            env=env)
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=log, text=True, cwd=PROJECT_ROOT, env=env
+    )
     out = proc.stdout.read()  # until the child closes stdout (it exits)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -32,7 +40,7 @@ def run_task(task: str, args: dict, python: str | None = None, script: list[str]
     if proc.returncode != 0 or not lines:
         log.seek(0)
         raise RuntimeError(f"{task} failed ({proc.returncode}): {log.read()[-3000:]}")
-    result = json.loads(lines[-1][len(MARK):])
+    result = json.loads(lines[-1][len(MARK) :])
     result["peak_rss_mb"] = usage.ru_maxrss / 1024  # KiB on Linux
     return result
 
@@ -46,9 +54,12 @@ def repeat(task: str, args_for, n: int, **kw) -> dict:
             runs.append(run_task(task, args_for(root, i), **kw))
         finally:
             shutil.rmtree(root, ignore_errors=True)
-    return {"seconds": median(r["seconds"] for r in runs),
-            "peak_rss_mb": median(r["peak_rss_mb"] for r in runs),
-            "all_seconds": [round(r["seconds"], 3) for r in runs], "runs": runs}
+    return {
+        "seconds": median(r["seconds"] for r in runs),
+        "peak_rss_mb": median(r["peak_rss_mb"] for r in runs),
+        "all_seconds": [round(r["seconds"], 3) for r in runs],
+        "runs": runs,
+    }
 
 
 def scratch_dir() -> Path:
@@ -66,8 +77,15 @@ def ensure_dlt_venv() -> Path:
     bench = PROJECT_ROOT / "bench"
     if not python.exists():
         subprocess.run(["python3.11", "-m", "venv", str(VENV_DLT)], check=True)
-    cmd = [str(python), "-m", "pip", "install", "--quiet", "-r",
-           str(bench / "requirements-dlt.txt")]
+    cmd = [
+        str(python),
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "-r",
+        str(bench / "requirements-dlt.txt"),
+    ]
     if (bench / "constraints-dlt.txt").exists():
         cmd += ["-c", str(bench / "constraints-dlt.txt")]
     subprocess.run(cmd, check=True)

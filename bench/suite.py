@@ -21,22 +21,42 @@ def _row(bid, what, size, value, unit, baseline=None, target="", ok=None, note="
     ratio = None
     if baseline not in (None, 0) and value is not None:
         ratio = value / baseline
-    return {"id": bid, "what": what, "size": size, "value": value, "unit": unit,
-            "baseline": baseline, "ratio": ratio, "target": target, "ok": ok, "note": note}
+    return {
+        "id": bid,
+        "what": what,
+        "size": size,
+        "value": value,
+        "unit": unit,
+        "baseline": baseline,
+        "ratio": ratio,
+        "target": target,
+        "ok": ok,
+        "note": note,
+    }
 
 
 def b1(a, rows: list) -> None:
     csv = gen.cached_csv(a.b1_rows, FILE_SOURCE, FILE_REGION, DAY)
-    base = runner.repeat("csv_to_parquet", lambda r, i: {"root": str(r), "csv": str(csv)},
-                         a.repeats)
+    base = runner.repeat(
+        "csv_to_parquet", lambda r, i: {"root": str(r), "csv": str(csv)}, a.repeats
+    )
     pipe = runner.repeat("ingest_file", lambda r, i: {"root": str(r), "csv": str(csv)}, a.repeats)
     ratio = pipe["seconds"] / base["seconds"]
-    rows.append(_row("B1", "ingest_source, file source (read, map, check, stage, publish)",
-                     f"{a.b1_rows:,} rows", pipe["seconds"], "s", base["seconds"], "<= 3x",
-                     ratio <= 3,
-                     f"baseline: bare pyarrow CSV->Parquet; {a.b1_rows / pipe['seconds']:,.0f} "
-                     f"rows/s; peak {pipe['peak_rss_mb']:,.0f} MB; runs {pipe['all_seconds']}; GX import "
-                     f"before the clock {pipe['runs'][0]['import_s']:.1f} s (paid once per process)"))
+    rows.append(
+        _row(
+            "B1",
+            "ingest_source, file source (read, map, check, stage, publish)",
+            f"{a.b1_rows:,} rows",
+            pipe["seconds"],
+            "s",
+            base["seconds"],
+            "<= 3x",
+            ratio <= 3,
+            f"baseline: bare pyarrow CSV->Parquet; {a.b1_rows / pipe['seconds']:,.0f} "
+            f"rows/s; peak {pipe['peak_rss_mb']:,.0f} MB; runs {pipe['all_seconds']}; GX import "
+            f"before the clock {pipe['runs'][0]['import_s']:.1f} s (paid once per process)",
+        )
+    )
     a._b1 = pipe
 
 
@@ -44,19 +64,39 @@ def b4(a, rows: list) -> None:
     peaks = []
     for n in a.b4_rows:
         csv = gen.cached_csv(n, FILE_SOURCE, FILE_REGION, DAY)
-        res = runner.repeat("ingest_file", lambda r, i: {"root": str(r), "csv": str(csv)}, 1)
+        res = runner.repeat("ingest_file", lambda r, i, c=csv: {"root": str(r), "csv": str(c)}, 1)
         peaks.append((n, res["peak_rss_mb"], res["seconds"]))
     first = peaks[0][1]
     for n, mb, s in peaks:
-        rows.append(_row("B4", "ingest_source peak memory", f"{n:,} rows", mb, "MB",
-                         first if n != peaks[0][0] else None, "< 1,500 MB, flat in rows",
-                         mb < 1500, f"{s:.1f} s; {mb * 1024 * 1024 / n:,.0f} B/row"))
+        rows.append(
+            _row(
+                "B4",
+                "ingest_source peak memory",
+                f"{n:,} rows",
+                mb,
+                "MB",
+                first if n != peaks[0][0] else None,
+                "< 1,500 MB, flat in rows",
+                mb < 1500,
+                f"{s:.1f} s; {mb * 1024 * 1024 / n:,.0f} B/row",
+            )
+        )
     if len(peaks) > 1:
         (n0, m0, _), (n1, m1, _) = peaks[0], peaks[-1]
         slope = (m1 - m0) / ((n1 - n0) / 1e6)
-        rows.append(_row("B4", "peak memory slope", f"{n0:,}..{n1:,}", slope, "MB/M rows",
-                         None, "~0 (constant)", abs(slope) < 50,
-                         f"extrapolated to 10M rows: {m0 + slope * (10e6 - n0) / 1e6:,.0f} MB"))
+        rows.append(
+            _row(
+                "B4",
+                "peak memory slope",
+                f"{n0:,}..{n1:,}",
+                slope,
+                "MB/M rows",
+                None,
+                "~0 (constant)",
+                abs(slope) < 50,
+                f"extrapolated to 10M rows: {m0 + slope * (10e6 - n0) / 1e6:,.0f} MB",
+            )
+        )
 
 
 def b3(a, rows: list) -> None:
@@ -78,12 +118,21 @@ def b3(a, rows: list) -> None:
     for name in ("national_month", "institution_year", "province_sla_breaches"):
         d, p = duck[name], pand[name]
         same = [list(x) for x in d["answer"]] == [list(x) for x in p["answer"]]
-        rows.append(_row("B3", f"query {name}", f"{meta['rows']:,} complaints, "
-                         f"{meta['files']:,} files", d["seconds"], "s", p["seconds"], "< 0.5 s",
-                         d["seconds"] < 0.5,
-                         f"speed-up {p['seconds'] / d['seconds']:.1f}x vs pandas; first (cold) "
-                         f"{d['cold_seconds']:.2f} s; answers equal: {same}; duckdb peak "
-                         f"{duck['peak_rss_mb']:,.0f} MB, pandas peak {pand['peak_rss_mb']:,.0f} MB"))
+        rows.append(
+            _row(
+                "B3",
+                f"query {name}",
+                f"{meta['rows']:,} complaints, {meta['files']:,} files",
+                d["seconds"],
+                "s",
+                p["seconds"],
+                "< 0.5 s",
+                d["seconds"] < 0.5,
+                f"speed-up {p['seconds'] / d['seconds']:.1f}x vs pandas; first (cold) "
+                f"{d['cold_seconds']:.2f} s; answers equal: {same}; duckdb peak "
+                f"{duck['peak_rss_mb']:,.0f} MB, pandas peak {pand['peak_rss_mb']:,.0f} MB",
+            )
+        )
 
 
 def b5(a, rows: list) -> None:
@@ -100,21 +149,40 @@ def b5(a, rows: list) -> None:
     cur = root / "complaint_current" / f"source_id={sid}"
 
     def big(r, i):
-        return {"root": str(r), "warehouse": str(root), "source": sid, "rows": a.b5_rows,
-                "restore": True}
+        return {
+            "root": str(r),
+            "warehouse": str(root),
+            "source": sid,
+            "rows": a.b5_rows,
+            "restore": True,
+        }
 
     def empty(r, i):
-        return {"root": str(r), "warehouse": str(r / "wh"), "source": sid, "rows": a.b5_rows,
-                "existing_from": str(cur)}
+        return {
+            "root": str(r),
+            "warehouse": str(r / "wh"),
+            "source": sid,
+            "rows": a.b5_rows,
+            "existing_from": str(cur),
+        }
 
     e = runner.repeat("publish_day", empty, a.repeats)
     b = runner.repeat("publish_day", big, a.repeats)
     ratio = b["seconds"] / e["seconds"]
-    rows.append(_row("B5", f"publish one source-day ({sid}) into the warehouse",
-                     f"{a.b5_rows:,} versions into {meta['rows']:,}", b["seconds"], "s",
-                     e["seconds"], "<= 2x", ratio <= 2,
-                     f"baseline: same day into an empty warehouse; peak {b['peak_rss_mb']:,.0f} "
-                     f"MB vs {e['peak_rss_mb']:,.0f} MB"))
+    rows.append(
+        _row(
+            "B5",
+            f"publish one source-day ({sid}) into the warehouse",
+            f"{a.b5_rows:,} versions into {meta['rows']:,}",
+            b["seconds"],
+            "s",
+            e["seconds"],
+            "<= 2x",
+            ratio <= 2,
+            f"baseline: same day into an empty warehouse; peak {b['peak_rss_mb']:,.0f} "
+            f"MB vs {e['peak_rss_mb']:,.0f} MB",
+        )
+    )
 
 
 def b6(a, rows: list) -> None:
@@ -132,55 +200,96 @@ def b6(a, rows: list) -> None:
 
         r = Path(tempfile.mkdtemp(dir=runner.scratch_dir()))
         try:
-            res.append(runner.run_task("dlt", {}, python=str(python),
-                                       script=[str(script), str(csv), str(r / "out"),
-                                               str(r / "pipelines")]))
+            res.append(
+                runner.run_task(
+                    "dlt",
+                    {},
+                    python=str(python),
+                    script=[str(script), str(csv), str(r / "out"), str(r / "pipelines")],
+                )
+            )
         finally:
             shutil.rmtree(r, ignore_errors=True)
     secs = sorted(x["seconds"] for x in res)[len(res) // 2]
     pipe = getattr(a, "_b1", None)
     if pipe is None:
-        pipe = runner.repeat("ingest_file", lambda r, i: {"root": str(r), "csv": str(csv)},
-                             a.repeats)
-    rows.append(_row("B6", "this project's B1 vs dlt (filesystem, file://, parquet)",
-                     f"{a.b1_rows:,} rows", pipe["seconds"], "s", secs, "faster than dlt (< 1x)",
-                     pipe["seconds"] < secs,
-                     f"dlt {res[0].get('dlt_version')}: {secs:.2f} s, rows {res[0].get('rows')}, "
-                     f"peak {sorted(x['peak_rss_mb'] for x in res)[len(res) // 2]:,.0f} MB; "
-                     "dlt runs no checks"))
+        pipe = runner.repeat(
+            "ingest_file", lambda r, i: {"root": str(r), "csv": str(csv)}, a.repeats
+        )
+    rows.append(
+        _row(
+            "B6",
+            "this project's B1 vs dlt (filesystem, file://, parquet)",
+            f"{a.b1_rows:,} rows",
+            pipe["seconds"],
+            "s",
+            secs,
+            "faster than dlt (< 1x)",
+            pipe["seconds"] < secs,
+            f"dlt {res[0].get('dlt_version')}: {secs:.2f} s, rows {res[0].get('rows')}, "
+            f"peak {sorted(x['peak_rss_mb'] for x in res)[len(res) // 2]:,.0f} MB; "
+            "dlt runs no checks",
+        )
+    )
 
 
 def b2(a, rows: list) -> None:
-    registry = INCLUDE_DIR / "registry" / (
-        "sources.yaml" if a.b2_registry == "full" else "sources.small.yaml")
+    registry = (
+        INCLUDE_DIR
+        / "registry"
+        / ("sources.yaml" if a.b2_registry == "full" else "sources.small.yaml")
+    )
     cache = gen.BENCH_DIR / f"national-{a.b2_registry}-{a.b2_scale}"
-    sim = runner.run_task("simulate_day", {"cache": str(cache), "registry": str(registry),
-                                           "scale": a.b2_scale})
+    sim = runner.run_task(
+        "simulate_day", {"cache": str(cache), "registry": str(registry), "scale": a.b2_scale}
+    )
 
     def args(mode):
-        return lambda r, i: {"cache": str(cache), "root": str(r), "registry": str(registry),
-                             "mode": mode}
+        return lambda r, i: {
+            "cache": str(cache),
+            "root": str(r),
+            "registry": str(registry),
+            "mode": mode,
+        }
 
     n = max(1, a.repeats - 1)
     loop = runner.repeat("national_day", args("loop"), n)
     air = runner.repeat("national_day", args("airflow"), n)
-    rows.append(_row("B2", f"national day, complaints_daily dag.test() ({a.b2_registry} registry)",
-                     f"{sim['versions']:,} complaints, {sim['sources']} sources", air["seconds"],
-                     "s", loop["seconds"], "< 300 s; peak < 2,048 MB",
-                     air["seconds"] < 300 and air["peak_rss_mb"] < 2048,
-                     f"baseline: ingest_source looped over the same sources without Airflow; "
-                     f"peak {air['peak_rss_mb']:,.0f} MB (loop {loop['peak_rss_mb']:,.0f} MB); "
-                     f"rows read {air['runs'][0]['rows_read']:,}, published "
-                     f"{air['runs'][0]['published']}/{air['runs'][0]['sources']}"))
+    rows.append(
+        _row(
+            "B2",
+            f"national day, complaints_daily dag.test() ({a.b2_registry} registry)",
+            f"{sim['versions']:,} complaints, {sim['sources']} sources",
+            air["seconds"],
+            "s",
+            loop["seconds"],
+            "< 300 s; peak < 2,048 MB",
+            air["seconds"] < 300 and air["peak_rss_mb"] < 2048,
+            f"baseline: ingest_source looped over the same sources without Airflow; "
+            f"peak {air['peak_rss_mb']:,.0f} MB (loop {loop['peak_rss_mb']:,.0f} MB); "
+            f"rows read {air['runs'][0]['rows_read']:,}, published "
+            f"{air['runs'][0]['published']}/{air['runs'][0]['sources']}",
+        )
+    )
 
 
 def b7(a, rows: list) -> None:
     res = runner.repeat("parse_dags", lambda r, i: {"root": str(r)}, a.repeats)
     per = res["runs"][0].get("per_file_s", {})
-    rows.append(_row("B7", "parse dags/ (DagBag)", f"{res['runs'][0]['dags']} DAGs",
-                     res["seconds"], "s", None, "< 1 s", res["seconds"] < 1,
-                     f"airflow import (not counted) {res['runs'][0]['airflow_import_s']:.2f} s; "
-                     + ", ".join(f"{k} {v:.2f} s" for k, v in per.items())))
+    rows.append(
+        _row(
+            "B7",
+            "parse dags/ (DagBag)",
+            f"{res['runs'][0]['dags']} DAGs",
+            res["seconds"],
+            "s",
+            None,
+            "< 1 s",
+            res["seconds"] < 1,
+            f"airflow import (not counted) {res['runs'][0]['airflow_import_s']:.2f} s; "
+            + ", ".join(f"{k} {v:.2f} s" for k, v in per.items()),
+        )
+    )
 
 
 BENCHES = {"B1": b1, "B4": b4, "B6": b6, "B3": b3, "B5": b5, "B7": b7, "B2": b2}
@@ -192,14 +301,21 @@ def machine() -> dict:
     import pandas
     import pyarrow
 
-    info = {"cpu": platform.processor() or platform.machine(), "cores": os.cpu_count(),
-            "python": platform.python_version(), "platform": platform.platform(),
-            "pyarrow": pyarrow.__version__, "pandas": pandas.__version__,
-            "duckdb": duckdb.__version__, "numpy": numpy.__version__}
+    info = {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "pyarrow": pyarrow.__version__,
+        "pandas": pandas.__version__,
+        "duckdb": duckdb.__version__,
+        "numpy": numpy.__version__,
+    }
     try:
         with open("/proc/cpuinfo") as fh:
-            info["cpu"] = next(line.split(":", 1)[1].strip() for line in fh
-                               if line.startswith("model name"))
+            info["cpu"] = next(
+                line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")
+            )
         with open("/proc/meminfo") as fh:
             info["ram_gb"] = round(int(fh.readline().split()[1]) / 1024 / 1024, 1)
         info["load_avg"] = os.getloadavg()
@@ -212,8 +328,9 @@ def machine() -> dict:
             info[pkg] = version(pkg)
         except Exception:  # noqa: BLE001
             info[pkg] = None
-    git = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                         cwd=PROJECT_ROOT)
+    git = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=PROJECT_ROOT
+    )
     info["git_commit"] = git.stdout.strip()
     return info
 
@@ -228,20 +345,27 @@ def _fmt(v) -> str:
 
 def to_markdown(result: dict) -> str:
     m = result["machine"]
-    out = [f"# Benchmark results {result['started']}", "",
-           f"CPU {m.get('cpu')} ({m.get('cores')} cores), RAM {m.get('ram_gb')} GB, load "
-           f"{m.get('load_avg')}; Python {m['python']}; Airflow {m.get('apache-airflow')}, GX "
-           f"{m.get('great_expectations')}, pyarrow {m['pyarrow']}, pandas {m['pandas']}, "
-           f"DuckDB {m['duckdb']}, SQLAlchemy {m.get('sqlalchemy')}; commit {m['git_commit']}.",
-           "", f"Arguments: `{result['args']}`. Each figure is the median of the repeats, each "
-           "repeat a fresh process; the ratio is figure / baseline of the same run.", "",
-           "| # | what | size | figure | baseline | ratio | target | met | notes |",
-           "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    out = [
+        f"# Benchmark results {result['started']}",
+        "",
+        f"CPU {m.get('cpu')} ({m.get('cores')} cores), RAM {m.get('ram_gb')} GB, load "
+        f"{m.get('load_avg')}; Python {m['python']}; Airflow {m.get('apache-airflow')}, GX "
+        f"{m.get('great_expectations')}, pyarrow {m['pyarrow']}, pandas {m['pandas']}, "
+        f"DuckDB {m['duckdb']}, SQLAlchemy {m.get('sqlalchemy')}; commit {m['git_commit']}.",
+        "",
+        f"Arguments: `{result['args']}`. Each figure is the median of the repeats, each "
+        "repeat a fresh process; the ratio is figure / baseline of the same run.",
+        "",
+        "| # | what | size | figure | baseline | ratio | target | met | notes |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in result["rows"]:
         met = "" if r["ok"] is None else ("yes" if r["ok"] else "**no**")
-        out.append(f"| {r['id']} | {r['what']} | {r['size']} | {_fmt(r['value'])} {r['unit']} | "
-                   f"{_fmt(r['baseline'])} | {_fmt(r['ratio'])} | {r['target']} | {met} | "
-                   f"{r['note']} |")
+        out.append(
+            f"| {r['id']} | {r['what']} | {r['size']} | {_fmt(r['value'])} {r['unit']} | "
+            f"{_fmt(r['baseline'])} | {_fmt(r['ratio'])} | {r['target']} | {met} | "
+            f"{r['note']} |"
+        )
     for e in result.get("errors", []):
         out.append(f"| {e['id']} | failed | | | | | | **no** | {e['error'][:300]} |")
     return "\n".join(out) + "\n"
@@ -261,12 +385,18 @@ def run(args) -> tuple[str, dict]:
         except Exception as exc:  # noqa: BLE001 - one failed benchmark must not hide the others
             errors.append({"id": bid, "error": f"{type(exc).__name__}: {exc}".replace("\n", " ")})
         print(f"[bench] {bid} done in {time.perf_counter() - t0:.0f} s", flush=True)
-    result = {"started": started, "machine": machine(), "args": shown, "rows": rows,
-              "errors": errors}
+    result = {
+        "started": started,
+        "machine": machine(),
+        "args": shown,
+        "rows": rows,
+        "errors": errors,
+    }
     md = to_markdown(result)
     folder = Path(args.results) if args.results else RESULTS
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{started}.md").write_text(md, encoding="utf-8")
-    (folder / f"{started}.json").write_text(json.dumps(result, indent=2, default=str) + "\n",
-                                            encoding="utf-8")
+    (folder / f"{started}.json").write_text(
+        json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8"
+    )
     return md, result

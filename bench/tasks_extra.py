@@ -22,10 +22,11 @@ AS_OF = "2026-10-31 17:00:00+00"
 def _queries(institution: str) -> dict[str, str]:
     limit = " ".join(f"when '{k}' then {v}" for k, v in SLA_DAYS.items())
     return {
+        # constants of this module only (no outside input): S608 does not apply
         "national_month": f"""
             select status, count(*) as n, round(avg(rating), 4) as rating_avg
             from complaint_current where submitted_month = '{MONTH}'
-            group by status order by status""",
+            group by status order by status""",  # noqa: S608
         "institution_year": f"""
             select submitted_month, count(*) as n,
                    count(*) filter (where status in ('followed_up', 'closed')) as followed_up,
@@ -33,7 +34,7 @@ def _queries(institution: str) -> dict[str, str]:
             from complaint_current
             where institution_id = '{institution}'
               and submitted_month between '{YEAR[0]}' and '{YEAR[1]}'
-            group by submitted_month order by submitted_month""",
+            group by submitted_month order by submitted_month""",  # noqa: S608
         "province_sla_breaches": f"""
             select institution_id, count(*) as breaches
             from complaint_current
@@ -42,48 +43,68 @@ def _queries(institution: str) -> dict[str, str]:
               and forwarded_at is not null
               and coalesce(closed_at, timestamptz '{AS_OF}') - forwarded_at
                   > to_days(case classification {limit} end)
-            group by institution_id order by institution_id""",
+            group by institution_id order by institution_id""",  # noqa: S608
     }
 
 
 def _pandas_answers(root: Path, institution: str) -> dict[str, tuple[float, list]]:
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.dataset as ds
 
     current = root / "complaint_current"
+    # the partition keys are in the path and in the files: read them as plain strings
+    keys = pa.schema([("source_id", pa.string()), ("submitted_month", pa.string())])
+    part = ds.partitioning(keys, flavor="hive")
+
+    def read_parquet(path, **kw):
+        return pd.read_parquet(path, partitioning=part, **kw)
+
     out = {}
     t0 = time.perf_counter()
-    df = pd.read_parquet(current, columns=["status", "rating"],
-                         filters=[("submitted_month", "==", MONTH)])
+    df = read_parquet(
+        current, columns=["status", "rating"], filters=[("submitted_month", "==", MONTH)]
+    )
     g = df.groupby("status").agg(n=("status", "size"), rating_avg=("rating", "mean"))
-    rows = [(s, int(r.n), None if pd.isna(r.rating_avg) else round(float(r.rating_avg), 4))
-            for s, r in g.sort_index().iterrows()]
+    rows = [
+        (s, int(r.n), None if pd.isna(r.rating_avg) else round(float(r.rating_avg), 4))
+        for s, r in g.sort_index().iterrows()
+    ]
     out["national_month"] = (time.perf_counter() - t0, rows)
 
     t0 = time.perf_counter()
-    df = pd.read_parquet(current, columns=["submitted_month", "status", "rating"],
-                         filters=[("institution_id", "==", institution),
-                                  ("submitted_month", ">=", YEAR[0]),
-                                  ("submitted_month", "<=", YEAR[1])])
+    df = read_parquet(
+        current,
+        columns=["submitted_month", "status", "rating"],
+        filters=[
+            ("institution_id", "==", institution),
+            ("submitted_month", ">=", YEAR[0]),
+            ("submitted_month", "<=", YEAR[1]),
+        ],
+    )
     df["fu"] = df["status"].isin(["followed_up", "closed"])
-    g = df.groupby("submitted_month").agg(n=("status", "size"), fu=("fu", "sum"),
-                                          rating_avg=("rating", "mean"))
-    rows = [(m, int(r.n), int(r.fu), None if pd.isna(r.rating_avg)
-             else round(float(r.rating_avg), 4)) for m, r in g.sort_index().iterrows()]
+    g = df.groupby("submitted_month").agg(
+        n=("status", "size"), fu=("fu", "sum"), rating_avg=("rating", "mean")
+    )
+    rows = [
+        (m, int(r.n), int(r.fu), None if pd.isna(r.rating_avg) else round(float(r.rating_avg), 4))
+        for m, r in g.sort_index().iterrows()
+    ]
     out["institution_year"] = (time.perf_counter() - t0, rows)
 
     t0 = time.perf_counter()
-    df = pd.read_parquet(current, columns=["institution_id", "region_code", "classification",
-                                           "forwarded_at", "closed_at"],
-                         filters=[("submitted_month", ">=", QUARTER[0]),
-                                  ("submitted_month", "<=", QUARTER[1])])
+    df = read_parquet(
+        current,
+        columns=["institution_id", "region_code", "classification", "forwarded_at", "closed_at"],
+        filters=[("submitted_month", ">=", QUARTER[0]), ("submitted_month", "<=", QUARTER[1])],
+    )
     rc = df["region_code"].astype(str)
     df = df[((rc == PROVINCE) | rc.str.startswith(PROVINCE + ".")) & df["forwarded_at"].notna()]
     end = df["closed_at"].fillna(pd.Timestamp(AS_OF))
     limit = pd.to_timedelta(df["classification"].astype(str).map(SLA_DAYS), unit="D")
     df = df[(end - df["forwarded_at"]) > limit]
     g = df.groupby("institution_id").size().sort_index()
-    out["province_sla_breaches"] = (time.perf_counter() - t0,
-                                    [(k, int(v)) for k, v in g.items()])
+    out["province_sla_breaches"] = (time.perf_counter() - t0, [(k, int(v)) for k, v in g.items()])
     return out
 
 
@@ -96,16 +117,25 @@ def task_queries(args: dict) -> dict:
     institution = args["institution"]
     if args["engine"] == "pandas":
         runs = [_pandas_answers(root, institution) for _ in range(repeats)]
-        return {name: {"seconds": sorted(r[name][0] for r in runs)[len(runs) // 2],
-                       "answer": runs[0][name][1]} for name in runs[0]}
+        return {
+            name: {
+                "seconds": sorted(r[name][0] for r in runs)[len(runs) // 2],
+                "answer": runs[0][name][1],
+            }
+            for name in runs[0]
+        }
     con = duckdb.connect(str(root / "catalog.duckdb"), read_only=True)
     out = {}
     for name, sql in _queries(institution).items():
         times, answer = [], None
         for _ in range(repeats + 1):  # the first run warms the file list and metadata cache
             t0 = time.perf_counter()
-            answer = [tuple(None if v is None else (round(v, 4) if isinstance(v, float) else v)
-                            for v in row) for row in con.execute(sql).fetchall()]
+            answer = [
+                tuple(
+                    None if v is None else (round(v, 4) if isinstance(v, float) else v) for v in row
+                )
+                for row in con.execute(sql).fetchall()
+            ]
             times.append(time.perf_counter() - t0)
         cold, warm = times[0], sorted(times[1:])[len(times[1:]) // 2]
         out[name] = {"seconds": warm, "cold_seconds": cold, "answer": answer}
@@ -138,8 +168,11 @@ def _day_versions(source, n: int, existing_dir: Path, seed: int):
     new = whgen.complaints(source, n - n_upd, rng, start_id=10**9, regions=["31"])
     ts = pa.timestamp("us", tz="UTC")
     day_s = int(np.datetime64(DAY.isoformat(), "s").astype(np.int64))
-    new = new.set_column(new.schema.get_field_index("updated_at"), "updated_at",
-                         pa.array((day_s + rng.integers(0, 86000, new.num_rows)) * 10**6, ts))
+    new = new.set_column(
+        new.schema.get_field_index("updated_at"),
+        "updated_at",
+        pa.array((day_s + rng.integers(0, 86000, new.num_rows)) * 10**6, ts),
+    )
     parts = [new.select(list(canonical.FIELD_NAMES))]
     files = sorted(existing_dir.rglob("*.parquet"))[-3:] if existing_dir.exists() else []
     if files and n_upd:
@@ -148,8 +181,9 @@ def _day_versions(source, n: int, existing_dir: Path, seed: int):
         upd = old.take(pa.array(np.sort(pick))).select(list(canonical.FIELD_NAMES))
         stamp = pa.array((day_s + rng.integers(0, 86000, upd.num_rows)) * 10**6, ts)
         upd = upd.set_column(upd.schema.get_field_index("updated_at"), "updated_at", stamp)
-        upd = upd.set_column(upd.schema.get_field_index("status"), "status",
-                             pa.array(["closed"] * upd.num_rows))
+        upd = upd.set_column(
+            upd.schema.get_field_index("status"), "status", pa.array(["closed"] * upd.num_rows)
+        )
         parts.append(upd)
     t = pa.concat_tables(parts).cast(canonical.schema())
     return t.filter(pc.is_valid(t["complaint_id"]))
@@ -169,18 +203,30 @@ def task_publish_day(args: dict) -> dict:
     settings = settings_for(Path(args["root"]))
     source = registry_for(settings).source(args["source"])
     cur = root / layout.CURRENT / f"source_id={source.id}"
-    versions = _day_versions(source, int(args["rows"]), Path(args.get("existing_from", cur)),
-                             seed=3)
+    versions = _day_versions(
+        source, int(args["rows"]), Path(args.get("existing_from", cur)), seed=3
+    )
     backup = Path(args["root"]) / "backup"
     if args.get("restore") and cur.exists():
         shutil.copytree(cur, backup)
     wh = Warehouse(settings, root=str(root))
-    run = {"run_id": f"bench-{os.getpid()}", "status": "published", "rows_read": versions.num_rows,
-           "rows_loaded": versions.num_rows, "rows_quarantined": 0}
+    run = {
+        "run_id": f"bench-{os.getpid()}",
+        "status": "published",
+        "rows_read": versions.num_rows,
+        "rows_loaded": versions.num_rows,
+        "rows_quarantined": 0,
+    }
     try:
         t0 = time.perf_counter()
-        result = wh.publish_source_day(source.id, DAY, raw=None, versions=versions,
-                                       quarantine=tables.QUARANTINE_SCHEMA.empty_table(), run=run)
+        result = wh.publish_source_day(
+            source.id,
+            DAY,
+            raw=None,
+            versions=versions,
+            quarantine=tables.QUARANTINE_SCHEMA.empty_table(),
+            run=run,
+        )
         seconds = time.perf_counter() - t0
     finally:
         if args.get("restore"):
@@ -190,17 +236,26 @@ def task_publish_day(args: dict) -> dict:
                 shutil.rmtree(cur, ignore_errors=True)
                 shutil.copytree(backup, cur)
                 shutil.rmtree(backup)
-    return {"seconds": seconds, "rows": versions.num_rows,
-            "current_partitions": len(result["current_partitions"])}
+    return {
+        "seconds": seconds,
+        "rows": versions.num_rows,
+        "current_partitions": len(result["current_partitions"]),
+    }
 
 
 def _national_env(cache: Path, root: Path, registry: Path) -> dict[str, str]:
     from complaints.orchestration.local import airflow_env
 
     env = airflow_env(settings_for(cache))  # one migrated Airflow DB per cached data set
-    env.update({"COMPLAINTS_DATA_DIR": str(root), "COMPLAINTS_SOURCES_DIR": str(cache / "sources"),
-                "COMPLAINTS_REGISTRY": str(registry), "COMPLAINTS_ENV": "local",
-                "COMPLAINTS_SIM_SQL_URL": f"sqlite:///{cache / 'sources' / 'regional.sqlite'}"})
+    env.update(
+        {
+            "COMPLAINTS_DATA_DIR": str(root),
+            "COMPLAINTS_SOURCES_DIR": str(cache / "sources"),
+            "COMPLAINTS_REGISTRY": str(registry),
+            "COMPLAINTS_ENV": "local",
+            "COMPLAINTS_SIM_SQL_URL": f"sqlite:///{cache / 'sources' / 'regional.sqlite'}",
+        }
+    )
     return env
 
 
@@ -217,12 +272,21 @@ def task_simulate_day(args: dict) -> dict:
         return json.loads(marker.read_text())
     settings = settings_for(cache, registry=registry, sources_dir=cache / "sources")
     t0 = time.perf_counter()
-    summary = simulate(settings, registry_for(settings).sources, DAY, DAY, scale=args["scale"],
-                       now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    summary = simulate(
+        settings,
+        registry_for(settings).sources,
+        DAY,
+        DAY,
+        scale=args["scale"],
+        now=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+    )
     frame = summary.to_frame()
-    meta = {"versions": int(summary.versions), "sources": int(frame["source_id"].nunique()),
-            "by_kind": {k: int(v) for k, v in frame.groupby("connector_kind").versions.sum().items()},
-            "seconds": time.perf_counter() - t0}
+    meta = {
+        "versions": int(summary.versions),
+        "sources": int(frame["source_id"].nunique()),
+        "by_kind": {k: int(v) for k, v in frame.groupby("connector_kind").versions.sum().items()},
+        "seconds": time.perf_counter() - t0,
+    }
     marker.write_text(json.dumps(meta))
     return meta
 
@@ -254,14 +318,19 @@ def task_national_day(args: dict) -> dict:
             ids = pipeline.list_source_ids(settings)
             t0 = time.perf_counter()
             for sid in ids:
-                pipeline.ingest_source(sid, DAY, settings=settings,
-                                       as_of=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+                pipeline.ingest_source(
+                    sid, DAY, settings=settings, as_of=dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+                )
             seconds = time.perf_counter() - t0
             state = "done"
     rows = pipeline.day_summary(DAY, settings)
-    return {"seconds": seconds, "state": state,
-            "rows_read": sum(r["rows_read"] or 0 for r in rows),
-            "published": sum(r["status"] == "published" for r in rows), "sources": len(rows)}
+    return {
+        "seconds": seconds,
+        "state": state,
+        "rows_read": sum(r["rows_read"] or 0 for r in rows),
+        "published": sum(r["status"] == "published" for r in rows),
+        "sources": len(rows),
+    }
 
 
 TASKS = {name[5:]: fn for name, fn in globals().items() if name.startswith("task_")}

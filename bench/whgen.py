@@ -56,11 +56,19 @@ def source_weights(sources) -> np.ndarray:
 
 def _take(rng, values, p, n) -> pa.Array:
     p = np.asarray(p, dtype=float)
-    return pa.array(list(values), pa.string()).take(pa.array(rng.choice(len(values), n, p=p / p.sum())))
+    return pa.array(list(values), pa.string()).take(
+        pa.array(rng.choice(len(values), n, p=p / p.sum()))
+    )
 
 
-def complaints(source, n: int, rng: np.random.Generator, start_id: int = 0,
-               end: dt.date = END_DAY, regions: list[str] | None = None) -> pa.Table:
+def complaints(
+    source,
+    n: int,
+    rng: np.random.Generator,
+    start_id: int = 0,
+    end: dt.date = END_DAY,
+    regions: list[str] | None = None,
+) -> pa.Table:
     """``n`` current rows of one source (canonical fields + current columns), vectorised."""
     tz = source.timezone
     off = TZ_OFFSET_S.get(tz, 7 * 3600)
@@ -97,8 +105,9 @@ def complaints(source, n: int, rng: np.random.Generator, start_id: int = 0,
     statuses = pa.array(list(canonical.STATUSES[:5]) + ["archived"] * 2, pa.string())
     status_idx = np.where(archived, 6, np.minimum(state, 4))
     status_idx = np.where(state == 5, 4, status_idx)  # closed
-    cols["status"] = pa.array(["received", "verified", "verified", "in_process", "followed_up",
-                               "closed", "archived"]).take(pa.array(state))
+    cols["status"] = pa.array(
+        ["received", "verified", "verified", "in_process", "followed_up", "closed", "archived"]
+    ).take(pa.array(state))
     del statuses, status_idx
     rated = (state == 5) & (rng.random(n) < model.P_RATED)
     rating = (rng.choice(5, n, p=model.RATING_P) + 1).astype(np.int8)
@@ -143,8 +152,13 @@ def build(root: Path, total: int, sources, seed: int = 11) -> dict:
         for start in range(0, int(n), 2_000_000):
             part = complaints(source, min(2_000_000, int(n) - start), rng, start, regions=regions)
             files += _write_months(root, source.id, part, suffix=start // 2_000_000)
-    meta = {"rows": int(total), "sources": len(sources), "files": files,
-            "seconds": round(time.perf_counter() - t0, 1), "end_day": END_DAY.isoformat()}
+    meta = {
+        "rows": int(total),
+        "sources": len(sources),
+        "files": files,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "end_day": END_DAY.isoformat(),
+    }
     marker.write_text(json.dumps(meta, indent=2) + "\n")
     return meta
 

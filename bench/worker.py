@@ -54,16 +54,21 @@ def task_ingest_file(args: dict) -> dict:
 
         prof = cProfile.Profile()
         prof.enable()
-    run = pipeline.ingest_source(FILE_SOURCE, DAY, settings=settings,
-                                 as_of=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+    run = pipeline.ingest_source(
+        FILE_SOURCE, DAY, settings=settings, as_of=dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    )
     seconds = time.perf_counter() - t0
     if args.get("profile"):
         prof.disable()
         prof.dump_stats(args["profile"])
     if run["status"] != "published":
         raise RuntimeError(f"ingest did not publish: {run}")
-    return {"seconds": seconds, "import_s": import_s, "rows_loaded": run["rows_loaded"],
-            "rows_quarantined": run["rows_quarantined"]}
+    return {
+        "seconds": seconds,
+        "import_s": import_s,
+        "rows_loaded": run["rows_loaded"],
+        "rows_quarantined": run["rows_quarantined"],
+    }
 
 
 def task_csv_to_parquet(args: dict) -> dict:
@@ -94,9 +99,12 @@ def task_parse_dags(args: dict) -> dict:
     seconds = time.perf_counter() - t1
     if bag.import_errors:
         raise RuntimeError(f"dags/ does not import: {bag.import_errors}")
-    return {"seconds": seconds, "airflow_import_s": t_import, "dags": len(bag.dags),
-            "per_file_s": {Path(k).name: v.duration.total_seconds()
-                           for k, v in _stats(bag).items()}}
+    return {
+        "seconds": seconds,
+        "airflow_import_s": t_import,
+        "dags": len(bag.dags),
+        "per_file_s": {Path(k).name: v.duration.total_seconds() for k, v in _stats(bag).items()},
+    }
 
 
 def _stats(bag) -> dict:
