@@ -185,7 +185,7 @@ def _day_versions(source, n: int, existing_dir: Path, seed: int):
             upd.schema.get_field_index("status"), "status", pa.array(["closed"] * upd.num_rows)
         )
         parts.append(upd)
-    t = pa.concat_tables(parts).cast(canonical.schema())
+    t = pa.concat_tables([p.cast(canonical.schema()) for p in parts])
     return t.filter(pc.is_valid(t["complaint_id"]))
 
 
