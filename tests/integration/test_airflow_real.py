@@ -49,6 +49,24 @@ def smtp_server():
         controller.stop()
 
 
+def _celery_executor_importable() -> None:
+    """Fail at once, with the cause, when the pinned celery cannot load Airflow's Celery executor.
+
+    (celery 5.7 dropped ``celery.backends.database.retry``, which apache-airflow-providers-celery
+    3.26 imports: the pins must keep celery below 5.7 until the provider follows.)
+    """
+    try:
+        import airflow.providers.celery.executors.celery_executor_utils  # noqa: F401
+    except ImportError as exc:
+        from importlib.metadata import version
+
+        pytest.fail(
+            f"CeleryExecutor cannot be loaded with the pinned environment (celery=="
+            f"{version('celery')}, apache-airflow-providers-celery=="
+            f"{version('apache-airflow-providers-celery')}): {exc}"
+        )
+
+
 def _start_stack(tmp_path, executor: str, *, fail_sources=(), smtp_port=None):
     """Generator body shared by the fixtures: simulate, serve, start Airflow, yield, clean up."""
     from complaints.config import Settings
@@ -61,6 +79,7 @@ def _start_stack(tmp_path, executor: str, *, fail_sources=(), smtp_port=None):
     extra: dict[str, str] = {}
     if executor == "CeleryExecutor":
         require_service("redis")
+        _celery_executor_importable()
         redis_db = random.randint(6, 15)
     home, data_dir = tmp_path / "airflow", tmp_path / "var"
     home.mkdir()
