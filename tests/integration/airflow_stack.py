@@ -275,6 +275,8 @@ def stack_env(
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        # plain dates on the CLI (backfill --from-date) mean WIB days, like the timetable's
+        "AIRFLOW__CORE__DEFAULT_TIMEZONE": "Asia/Jakarta",
         "AIRFLOW__CORE__EXECUTOR": executor,
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",

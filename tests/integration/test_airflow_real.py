@@ -190,6 +190,20 @@ def _run_the_day(stack: AirflowStack) -> dict:
     return {"daily": daily, "metrics": metrics, "reports": reports}
 
 
+def _wib_days(runs: list[dict]) -> list[str]:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    wib = ZoneInfo("Asia/Jakarta")
+    return sorted(
+        datetime.fromisoformat(r["data_interval_start"].replace("Z", "+00:00"))
+        .astimezone(wib)
+        .date()
+        .isoformat()
+        for r in runs
+    )
+
+
 def _warehouse(settings):
     from complaints.warehouse import Warehouse
 
@@ -258,9 +272,8 @@ def test_local_executor_runs_the_day_and_backfills(local_stack):
     [backfill] = backfills["backfills"]
     stack.api("PUT", f"/backfills/{backfill['id']}/cancel")
     created = stack.runs("complaints_daily", run_type="backfill")
-    days = sorted(r["data_interval_start"][:10] for r in created)
     assert len(created) == 3, (out.stdout[-2000:], created)
-    assert days[0] >= "2026-09-30" and days[-1] <= "2026-10-03", days
+    assert _wib_days(created) == ["2026-10-01", "2026-10-02", "2026-10-03"]
     print(f"\nLocalExecutor: startup {stack.startup_s:.0f} s, day end to end {day_s:.0f} s")
 
 
@@ -299,3 +312,29 @@ def test_a_source_down_all_day_fails_alone_and_alerts(failing_stack):
     assert FAILING in body and "/dags/complaints_daily/runs/" in body
     assert mail["To"] == "data-eng@example.id"
     assert stack.env["AIRFLOW_CONN_LAPOR_API"].split(":")[2].split("@")[0] not in body
+
+
+def test_backfill_dates_are_wib_days(tmp_path):
+    """`airflow backfill create --from-date 2026-10-01 --to-date 2026-10-03` plans the three WIB
+    days with the daily timetable (core.default_timezone Asia/Jakarta, as in the deployment)."""
+    home = tmp_path / "airflow"
+    home.mkdir()
+    env = stack_env(home, tmp_path / "var", "unused", free_port(), "LocalExecutor", {})
+    env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home / 'airflow.db'}"
+    stack = AirflowStack(home=home, env=env, port=0, database="unused")
+    stack.run("db", "migrate")
+    stack.run("dags", "reserialize")
+    out = stack.run(
+        "backfill",
+        "create",
+        "--dag-id",
+        "complaints_daily",
+        "--from-date",
+        "2026-10-01",
+        "--to-date",
+        "2026-10-03",
+        "--dry-run",
+    ).stdout
+    planned = [line for line in out.splitlines() if line.startswith("| 2026")]
+    assert len(planned) == 3, out
+    assert "2026-10-01 00:00:00+07:00" in out or "2026-09-30 17:00:00+00:00" in out, out
