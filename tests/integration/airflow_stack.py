@@ -190,8 +190,9 @@ class AirflowStack:
             time.sleep(1)
         return failed
 
-    def trigger(self, dag_id: str, conf: dict) -> str:
-        r = self.api("POST", f"/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
+    def trigger(self, dag_id: str, conf: dict, logical_date: str | None = None) -> str:
+        body = {"logical_date": logical_date, "conf": conf}
+        r = self.api("POST", f"/dags/{dag_id}/dagRuns", json=body)
         return r.json()["dag_run_id"]
 
     def runs(self, dag_id: str, **params) -> list[dict]:

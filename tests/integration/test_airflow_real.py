@@ -291,23 +291,30 @@ def test_celery_executor_runs_the_day(celery_stack):
 
 def test_a_source_down_all_day_fails_alone_and_alerts(failing_stack):
     stack, settings, received = failing_stack
-    run_id = stack.trigger("complaints_daily", {"day": DAY.isoformat()})
+    # logical date = the day's WIB midnight: its deadline (next morning 07:00 WIB) is long past,
+    # so the scheduler marks it missed and the triggerer runs the DeadlineAlert's callback
+    run_id = stack.trigger(
+        "complaints_daily", {"day": DAY.isoformat()}, logical_date="2026-10-30T17:00:00Z"
+    )
     daily = stack.wait_run("complaints_daily", run_id, timeout=300)
     tis = stack.task_instances("complaints_daily", run_id)
     ingests = {t["rendered_map_index"]: t for t in tis if t["task_id"].startswith("ingest")}
     assert ingests[FAILING]["state"] == "failed", ingests[FAILING]
     assert ingests[FAILING]["try_number"] == 2  # one retry, then the alert
 
-    # the alert: one mail, naming the source, the day and the task's log
-    deadline = time.monotonic() + 30
-    while not received and time.monotonic() < deadline:
+    # two alerts: the source's failure (naming source, day and the task's log) and the deadline
+    deadline = time.monotonic() + 60
+    while len(received) < 2 and time.monotonic() < deadline:
         time.sleep(0.5)
-    assert [m["Subject"] for m in received] == [
-        f"[complaints] source {FAILING} failed for {DAY.isoformat()}"
-    ]
-    body = received[0].get_content()
+    by_subject = {m["Subject"]: m for m in received}
+    failed_subject = f"[complaints] source {FAILING} failed for {DAY.isoformat()}"
+    late_subject = "[complaints] complaints_daily missed its publication deadline"
+    assert set(by_subject) == {failed_subject, late_subject}, list(by_subject)
+    assert len(received) == 2
+    body = by_subject[failed_subject].get_content()
     assert FAILING in body and "/dags/complaints_daily/runs/" in body
-    assert received[0]["To"] == "data-eng@example.id"
+    assert by_subject[failed_subject]["To"] == "data-eng@example.id"
+    assert run_id in by_subject[late_subject].get_content()
     token = stack.env["AIRFLOW_CONN_LAPOR_API"].split("@")[0].rsplit(":", 1)[1]
     assert token not in body
 
