@@ -251,20 +251,18 @@ def day_summary(day: date, settings: Settings | None = None) -> list[dict]:
     settings = settings or Settings.from_env()
     con = Warehouse(settings).connect()
     try:
-        rows = (
-            con.execute(
-                """
+        cursor = con.execute(
+            """
             select source_id, status, rows_read, rows_loaded, rows_quarantined,
                    round(duration_s, 2) as duration_s, error
             from ingest_runs where day = ?
             qualify row_number() over (partition by source_id order by finished_at desc) = 1
             order by status, source_id
             """,
-                [day],
-            )
-            .fetch_arrow_table()
-            .to_pylist()
+            [day],
         )
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]
     finally:
         con.close()
     seen = {r["source_id"] for r in rows}

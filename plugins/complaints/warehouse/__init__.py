@@ -68,13 +68,21 @@ class Warehouse:
             ),
         )
 
-    def record_run(self, source_id: str, day: date, run: dict) -> dict:
-        """Keep a run record only (failed or rejected day); published data is untouched."""
+    def record_run(
+        self, source_id: str, day: date, run: dict, *, quarantine: pa.Table | None = None
+    ) -> dict:
+        """Keep a run record (failed or rejected day); published complaint data is untouched.
+
+        A rejected day passes its rows as ``quarantine`` so that none is lost: they replace the
+        day's quarantine partition, in the same atomic unit as the run record.
+        """
         layout.check_value(source_id)
 
         def stage(tx: Transaction) -> dict:
             runs = publish.run_table(source_id, day, run, "failed")
             run_id = runs["run_id"][0].as_py()
+            if quarantine is not None:
+                publish.replace_quarantine(tx, source_id, day, quarantine)
             tx.put(layout.run_file(source_id, day, run_id), runs)
             return {"source_id": source_id, "day": day.isoformat(), "run_id": run_id}
 

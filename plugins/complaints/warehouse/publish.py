@@ -49,6 +49,13 @@ def _replace_day(tx: Transaction, table: str, source_id: str, day: date, data: p
         tx.delete(final)
 
 
+def replace_quarantine(tx: Transaction, source_id: str, day: date, quarantine: pa.Table) -> pa.Table:
+    """Make the source-day's quarantine partition hold exactly ``quarantine``."""
+    q = quarantine.select(tables.QUARANTINE_SCHEMA.names).cast(tables.QUARANTINE_SCHEMA)
+    _replace_day(tx, layout.QUARANTINE, source_id, day, q)
+    return q
+
+
 def _old_day_ids(storage: Storage, source_id: str, day: date) -> set[str]:
     ids: set[str] = set()
     for rel in storage.list_files(layout.day_dir(layout.HISTORY, source_id, day)):
@@ -79,8 +86,7 @@ def stage_source_day(
     if raw is not None:
         _replace_day(tx, layout.RAW, source_id, day, raw)
     _replace_day(tx, layout.HISTORY, source_id, day, history)
-    q = quarantine.select(tables.QUARANTINE_SCHEMA.names).cast(tables.QUARANTINE_SCHEMA)
-    _replace_day(tx, layout.QUARANTINE, source_id, day, q)
+    q = replace_quarantine(tx, source_id, day, quarantine)
     tx.put(layout.run_file(source_id, day, run_id), runs)
     for month, part in partitions.items():
         final = layout.current_file(source_id, month)
