@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from complaints import canonical
-from complaints.quality import gx_runner
+from complaints.quality import gx_record, gx_runner, recorded
 from complaints.quality.rowchecks import run_row_checks
 from complaints.quality.suites import ROW_SUITES, VOLUME_SUITE, suite_meta
 from complaints.quality.volume import check_volume, volume_band
@@ -117,10 +117,13 @@ def _raw_problems(raw: pa.Table, required_columns: Mapping | None) -> list[str]:
     return problems
 
 
+def _canonical_columns(rows: pa.Table) -> list[str]:
+    return [c for c in rows.column_names if c in canonical.FIELD_NAMES]
+
+
 def _gx_frame(rows: pa.Table) -> pd.DataFrame:
     """What GX validates: the mapped rows as sent (canonical columns present, nullable dtypes)."""
-    keep = [c for c in rows.column_names if c in canonical.FIELD_NAMES]
-    return rows.select(keep).to_pandas(types_mapper=_PANDAS_TYPES.get)
+    return rows.select(_canonical_columns(rows)).to_pandas(types_mapper=_PANDAS_TYPES.get)
 
 
 def _quarantine(
@@ -231,6 +234,41 @@ def _agreement(gx_checks: list[dict], rule_counts: dict[str, int]) -> dict:
     }
 
 
+def _validated(rows, params, band, rows_read, **gx) -> tuple[list[dict], list[dict]]:
+    """Validate mode: every suite through GX on the batch (and the raw row count)."""
+    frame = _gx_frame(rows)
+    checks: list[dict] = []
+    for suite in ROW_SUITES:
+        checks += gx_runner.validate(frame, suite, parameters=params, **gx)
+    volume: list[dict] = []
+    if band is not None:
+        raw_rows = pd.DataFrame({"_row": np.arange(rows_read, dtype=np.int64)})
+        bounds = {"volume_min": band[0], "volume_max": band[1]}
+        volume = gx_runner.validate(raw_rows, VOLUME_SUITE, parameters=bounds, **gx)
+    return checks, volume
+
+
+def _recorded(
+    rows, table, row_checks, params, band, rows_read, gx_dir, name, batch_meta
+) -> tuple[list[dict], list[dict]]:
+    """Record mode: results from the row checks and the schema; stored in GX when ``gx_dir``."""
+    present = recorded.observed_types(rows.select(_canonical_columns(rows)))
+    suites = {
+        suite: recorded.record_suite(
+            suite, table, present=present, row_checks=row_checks, params=params
+        )
+        for suite in ROW_SUITES
+    }
+    if band is not None:
+        suites[VOLUME_SUITE] = recorded.record_volume(VOLUME_SUITE, rows_read, band)
+    if gx_dir is not None:
+        for suite, results in suites.items():
+            gx_record.store(suite, results, gx_dir=gx_dir, name=name, batch_meta=batch_meta)
+    checks = {s: recorded.check_dicts(s, r, gx_runner.check_name) for s, r in suites.items()}
+    row_suite_checks = [c for suite in ROW_SUITES for c in checks[suite]]
+    return row_suite_checks, checks.get(VOLUME_SUITE, [])
+
+
 def audit_batch(
     rows: pa.Table,
     rejects: pa.Table,
@@ -249,40 +287,41 @@ def audit_batch(
     required_columns: Mapping[str, str | Sequence[str]] | None = None,
     volume_factor: float | None = None,
     result_format: str = gx_runner.DEFAULT_RESULT_FORMAT,
+    gx_mode: str | None = None,
 ) -> AuditResult:
     """Check a mapped source-day batch; see the module docstring and docs/architecture.md.
 
     ``required_columns`` maps canonical fields to the source column(s) the mapping reads them
     from (a list: the first present); a required one absent from ``raw`` fails the batch.
-    ``volume_factor`` overrides the volume suite's band factor.
+    ``volume_factor`` overrides the volume suite's band factor. ``gx_mode`` ("record" or
+    "validate"; default ``COMPLAINTS_GX_MODE``, else "record") chooses whether GX records the
+    vectorised results (``_recorded``) or validates every suite itself (``_validated``).
     """
     table, problems = _conform(rows)
     problems = _raw_problems(raw, required_columns) + problems
     params = check_parameters(day, as_of, known_regions, known_institutions)
     row_checks = run_row_checks(table, params)
 
+    mode = gx_mode or gx_runner.gx_mode()
+    if mode not in gx_runner.GX_MODES:
+        raise ValueError(f"gx_mode must be one of {gx_runner.GX_MODES}, not {mode!r}")
     name = gx_runner.run_name(source_id, day, run_id)
-    frame = _gx_frame(rows)
-    gx_checks: list[dict] = []
-    for suite in ROW_SUITES:
-        gx_checks += gx_runner.validate(
-            frame, suite, parameters=params, gx_dir=gx_dir, name=name, result_format=result_format
-        )
-    checks = gx_checks + [_agreement(gx_checks, row_checks.rule_counts)]
-
     band = volume_band(recent_counts, volume_factor)
     volume_ok, volume_reason, volume_details = check_volume(rows_read, recent_counts, volume_factor)
-    if band is not None:
-        raw_rows = pd.DataFrame({"_row": np.arange(rows_read, dtype=np.int64)})
-        checks += gx_runner.validate(
-            raw_rows,
-            VOLUME_SUITE,
-            parameters={"volume_min": band[0], "volume_max": band[1]},
-            gx_dir=gx_dir,
-            name=name,
-            result_format=result_format,
+    if mode == "validate":
+        gx_checks, volume_checks = _validated(
+            rows, params, band, rows_read, gx_dir=gx_dir, name=name, result_format=result_format
         )
-        checks[-1]["details"].update(volume_details)
+    else:
+        batch_meta = {"source_id": source_id, "day": day, "run_id": run_id, "rows": rows.num_rows}
+        gx_checks, volume_checks = _recorded(
+            rows, table, row_checks, params, band, rows_read, gx_dir, name, batch_meta
+        )
+    checks = gx_checks + [_agreement(gx_checks, row_checks.rule_counts)]
+    if band is not None:
+        for check in volume_checks:
+            check["details"].update(volume_details)
+        checks += volume_checks
     else:
         checks.append(
             {

@@ -36,6 +36,10 @@ ROWS_ASSET = "canonical_rows"
 RAW_ASSET = "raw_rows"
 BATCH_DEFINITION = "whole_batch"
 DEFAULT_RESULT_FORMAT = "SUMMARY"
+#: COMPLAINTS_GX_MODE: "record" stores results computed by the vectorised checks; "validate"
+#: runs every suite through GX (slow: ~0.5 s per suite and batch, for agreement tests/operators)
+MODE_ENV = "COMPLAINTS_GX_MODE"
+GX_MODES = ("record", "validate")
 
 _PROCESS_LOCK = threading.RLock()
 
@@ -146,12 +150,20 @@ def get_gx(gx_dir: Path | None) -> _Gx:
         return _CONTEXTS[key]
 
 
+def gx_mode() -> str:
+    """The GX mode from ``COMPLAINTS_GX_MODE``: "record" (default) or "validate"."""
+    mode = os.environ.get(MODE_ENV, "").strip().lower() or "record"
+    if mode not in GX_MODES:
+        raise ValueError(f"{MODE_ENV} must be one of {', '.join(GX_MODES)}, not {mode!r}")
+    return mode
+
+
 def run_name(source_id: str, day, run_id: str) -> str:
     """A file-safe run name for the results store: ``<source>_<day>_<run_id>``."""
     return re.sub(r"[^A-Za-z0-9._-]+", "-", f"{source_id}_{day}_{run_id}")
 
 
-def _check_name(exp_type: str, kwargs: dict) -> str:
+def check_name(exp_type: str, kwargs: dict) -> str:
     args = kwargs.get("column") or kwargs.get("column_list")
     if args is None and "column_A" in kwargs:
         args = [kwargs["column_A"], kwargs["column_B"]]
@@ -199,7 +211,7 @@ def validate(
         count = res.result.get("unexpected_count")
         checks.append(
             {
-                "name": _check_name(config.type, config.kwargs),
+                "name": check_name(config.type, config.kwargs),
                 "suite": suite,
                 "success": bool(res.success),
                 "unexpected_count": None if count is None else int(count),
@@ -219,17 +231,33 @@ def _plain(value):
         return str(value)
 
 
+def data_docs_index(gx_dir: Path) -> Path:
+    """Where the Data Docs ``index.html`` of ``gx_dir`` is (or will be): nothing is built."""
+    return Path(gx_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
 def build_data_docs(gx_dir: Path) -> Path:
-    """Build the GX Data Docs site from every stored validation result; path of index.html."""
+    """Build the GX Data Docs site from every stored validation result; path of index.html.
+
+    Costly (renders every stored result): call it once per day, not per source-day.
+    """
     gx_dir = Path(gx_dir)
     gx_ = get_gx(gx_dir)
     with _file_lock(gx_dir), gx_.run_lock:
         sites = gx_.context.build_data_docs()
-    index = gx_dir / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    index = data_docs_index(gx_dir)
     if not index.is_file():  # a differently configured site: trust what GX reports
         url = next(iter(sites.values()), "")
         index = Path(url.removeprefix("file://"))
     return index
 
 
-__all__ = ["ROW_SUITES", "build_data_docs", "get_gx", "run_name", "validate"]
+__all__ = [
+    "ROW_SUITES",
+    "build_data_docs",
+    "data_docs_index",
+    "get_gx",
+    "gx_mode",
+    "run_name",
+    "validate",
+]

@@ -35,12 +35,20 @@ class RowChecks:
     masks: dict[str, np.ndarray] = field(default_factory=dict)
     rule_counts: dict[str, int] = field(default_factory=dict)
     num_rows: int = 0
+    #: rows GX counts as unexpected where that differs from the reason mask (the key rule)
+    rule_masks: dict[str, np.ndarray] = field(default_factory=dict)
 
     def add(self, reason: str, mask: np.ndarray) -> None:
         if reason in self.masks:
             self.masks[reason] = self.masks[reason] | mask
         else:
             self.masks[reason] = mask
+
+    def rule_mask(self, rule: str) -> np.ndarray:
+        """Rows GX reports as unexpected for ``rule`` (``rule_counts[rule]`` of them)."""
+        if rule in self.rule_masks:
+            return self.rule_masks[rule]
+        return self.masks.get(rule, np.zeros(self.num_rows, dtype=bool))
 
     def bad(self) -> np.ndarray:
         """Mask of rows with at least one reason."""
@@ -105,10 +113,12 @@ def _key_checks(table: pa.Table, key: list[str], checks: RowChecks, rule: str) -
     n = table.num_rows
     if n == 0:
         checks.rule_counts[rule] = 0
+        checks.rule_masks[rule] = np.zeros(0, dtype=bool)
         return
     frame = table.to_pandas(types_mapper=pd.ArrowDtype)
     key_dup = frame.duplicated(subset=key, keep=False).to_numpy()
     checks.rule_counts[rule] = int(key_dup.sum())
+    checks.rule_masks[rule] = key_dup
     copy = frame.duplicated(keep="first").to_numpy()
     conflict = np.zeros(n, dtype=bool)
     if key_dup.any():
