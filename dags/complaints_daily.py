@@ -21,22 +21,9 @@ updates the `complaint_current` Asset, which triggers `complaints_metrics`.
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import (
-    AsyncCallback,
-    CronDataIntervalTimetable,
-    DeadlineAlert,
-    DeadlineReference,
-    Param,
-    dag,
-    get_current_context,
-    task,
-)
+from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
 
-from complaints.orchestration.alerts import (
-    publication_deadline,
-    publish_deadline_interval,
-    source_failed,
-)
+from complaints.orchestration.alerts import publication_deadline_alert, source_failed
 from complaints.orchestration.assets import COMPLAINT_CURRENT
 from complaints.orchestration.policy import CONNECTOR_KINDS, DEFAULT_ARGS, pool_for
 
@@ -52,12 +39,7 @@ from complaints.orchestration.policy import CONNECTOR_KINDS, DEFAULT_ARGS, pool_
     doc_md=__doc__,
     params={"day": Param(None, type=["null", "string"], description="YYYY-MM-DD to (re)run")},
     # the day's figures are due at COMPLAINTS_PUBLISH_DEADLINE (WIB) the morning after
-    deadline=DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
-        interval=publish_deadline_interval(),
-        callback=AsyncCallback(publication_deadline),
-        name="national_figures_published",
-    ),
+    deadline=publication_deadline_alert(),
 )
 def complaints_daily():
     @task

@@ -19,6 +19,7 @@ regencies AS (
 SELECT
     g.group_id AS province_code,
     p.name,
+    regexp_replace(coalesce(p.name, g.group_id), '^Pemerintah Provinsi ', '') AS province_name,
     g.scope,
     g.* EXCLUDE (grain, group_id, scope, rating_smoothed_exact),
     round(

@@ -23,6 +23,9 @@ os.environ.update(
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        # dag.test() waits out retry delays in-process: retry once, quickly
+        "COMPLAINTS_TASK_RETRIES": "1",
+        "COMPLAINTS_RETRY_DELAY_S": "1",
     }
 )
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from complaints.orchestration.policy import CONNECTOR_KINDS, OWNER, POOLS
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -25,6 +25,7 @@ def embedded(settings, monkeypatch, airflow_db):
     from complaints.simulate import serve_api, simulate
 
     monkeypatch.setenv("COMPLAINTS_REGISTRY", str(INCLUDE_DIR / "registry" / "sources.small.yaml"))
+    monkeypatch.setenv("COMPLAINTS_PUBLISH_DEADLINE", "off")  # dag.test() cannot end such runs
     from complaints.config import Settings
 
     settings = Settings.from_env()

@@ -22,6 +22,25 @@ DEADLINE_ENV = "COMPLAINTS_PUBLISH_DEADLINE"
 DEFAULT_DEADLINE = "07:00"
 
 
+def publication_deadline_alert():
+    """The daily DAG's DeadlineAlert, or None when ``COMPLAINTS_PUBLISH_DEADLINE=off``.
+
+    The embedded runner turns it off: in Airflow 3.3.2 ``dag.test()`` fails when a run of a DAG
+    with a DeadlineAlert ends (``DagRun.update_state`` looks the alert up by its serialised
+    form instead of its id). A scheduler-run deployment keeps it on.
+    """
+    if (os.environ.get(DEADLINE_ENV) or "").strip().lower() == "off":
+        return None
+    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_LOGICAL_DATE,
+        interval=publish_deadline_interval(),
+        callback=AsyncCallback(publication_deadline),
+        name="national_figures_published",
+    )
+
+
 def publish_deadline_interval(value: str | None = None) -> timedelta:
     """Time from a daily run's logical date (WIB midnight starting its day) to the deadline.
 

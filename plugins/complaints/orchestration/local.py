@@ -41,8 +41,14 @@ def airflow_env(settings: Settings) -> dict[str, str]:
 
 
 def prepare_airflow(settings: Settings) -> None:
-    """Set the environment and migrate the metadata DB (once; later runs reuse it)."""
+    """Set the environment and migrate the metadata DB (once; later runs reuse it).
+
+    dag.test() waits out retry delays in-process, so the embedded run retries once, quickly.
+    """
     env = airflow_env(settings)
+    os.environ.setdefault("COMPLAINTS_TASK_RETRIES", "1")
+    os.environ.setdefault("COMPLAINTS_RETRY_DELAY_S", "2")
+    os.environ.setdefault("COMPLAINTS_PUBLISH_DEADLINE", "off")  # see alerts.publication_deadline_alert
     os.environ.update(env)
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
