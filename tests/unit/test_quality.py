@@ -19,19 +19,18 @@ INSTITUTIONS = {"prov-31", "kemendagri"}
 
 
 @pytest.fixture(autouse=True)
-def _gx_only_where_asked(request, monkeypatch):
-    """GX costs ~1-3 s per batch in fixed overhead; the row-rule tests here check the vectorised
-    reasons, so they run without it unless they ask for ``with_gx``. test_quality_gx.py checks
-    that GX agrees with these reasons."""
-    if "with_gx" not in request.fixturenames:
-        from complaints.quality import gx_runner
-
-        monkeypatch.setattr(gx_runner, "validate", lambda *a, **k: [])
+def _gx_mode(request, monkeypatch):
+    """Real GX validation costs ~0.5 s per suite and batch; the row-rule tests here check the
+    vectorised reasons, so they run in record mode (``gx_dir=None``: nothing stored, GX not even
+    imported) unless they ask for ``with_gx``. test_quality_gx.py and test_quality_record.py
+    check that GX agrees with these reasons and that record mode stores what GX would."""
+    mode = "validate" if "with_gx" in request.fixturenames else "record"
+    monkeypatch.setenv("COMPLAINTS_GX_MODE", mode)
 
 
 @pytest.fixture
 def with_gx():
-    """Run the real GX validation in this test."""
+    """Run the real GX validation (COMPLAINTS_GX_MODE=validate) in this test."""
 
 
 def ts(day: int, hour: int = 8) -> datetime:

@@ -59,7 +59,7 @@ def broken_batch():
 
 
 def test_gx_results_agree_with_the_row_checks(tmp_path):
-    result = audit(*broken_batch(), gx_dir=tmp_path / "gx")
+    result = audit(*broken_batch(), gx_dir=tmp_path / "gx", gx_mode="validate")
     reason_counts = Counter(r for rs in result.quarantine["reasons"].to_pylist() for r in rs)
     gx_row_checks = [c for c in result.checks if "row_check_count" in c["details"]]
     # every row-level expectation is compared: not-null, values, order pairs, time, key
@@ -105,14 +105,16 @@ def test_gx_results_agree_with_the_row_checks(tmp_path):
         json.dumps(check)  # checks go into ingest_runs.check_results as JSON
 
 
-def test_data_docs_show_each_suite_per_source_and_day(tmp_path):
+@pytest.mark.parametrize("mode", ["record", "validate"])
+def test_data_docs_show_each_suite_per_source_and_day(tmp_path, mode):
     gx_dir = tmp_path / "gx"
-    audit(*broken_batch(), gx_dir=gx_dir, recent_counts=[40] * 7)
+    audit(*broken_batch(), gx_dir=gx_dir, recent_counts=[40] * 7, gx_mode=mode)
     audit(
         *batch([good_record(i) for i in range(3)]),
         gx_dir=gx_dir,
         source_id="kab-3301",
         run_id="run-2",
+        gx_mode=mode,
     )
     index = build_data_docs(gx_dir)
     assert index.name == "index.html" and index.is_file()
@@ -156,7 +158,7 @@ def test_several_processes_share_one_gx_dir(tmp_path):
 
 @pytest.mark.parametrize("result_format", ["BASIC", "SUMMARY"])
 def test_result_formats_give_unexpected_counts(result_format):
-    result = audit(*broken_batch(), result_format=result_format)
+    result = audit(*broken_batch(), result_format=result_format, gx_mode="validate")
     ratings = next(
         c for c in result.checks if c["name"] == "expect_column_values_to_be_between(rating)"
     )
