@@ -207,3 +207,23 @@ def test_unknown_institution_or_period_is_an_error(con, tmp_path):
         build_institution_report(con, "nope", PERIOD, START, tmp_path)
     with pytest.raises(ValueError):
         build_institution_report(con, "dukcapil", "day", START, tmp_path)
+
+
+def test_overdue_list_is_the_snapshot_of_the_reports_as_of_day():
+    """overdue_complaints keeps one snapshot per as_of day; a report shows exactly one."""
+    import duckdb
+
+    from complaints.reports import data
+
+    con = duckdb.connect()
+    con.execute(
+        "create table overdue_complaints as select * from (values "
+        "('A-1', 'i1', 'pengaduan', 'forwarding', date '2026-10-29', 1, date '2026-10-30'),"
+        "('A-1', 'i1', 'pengaduan', 'forwarding', date '2026-10-29', 2, date '2026-10-31'),"
+        "('A-2', 'i1', 'aspirasi', 'completion', date '2026-10-30', 1, date '2026-10-31'),"
+        "('A-1', 'i1', 'pengaduan', 'forwarding', date '2026-10-29', 3, date '2026-11-02')"
+        ") t(complaint_id, institution_id, classification, milestone, deadline, days_overdue, as_of)"
+    )
+    rows = data.overdue(con, "i1", date(2026, 10, 31))
+    assert rows[["complaint_id", "days_overdue"]].values.tolist() == [["A-1", 2], ["A-2", 1]]
+    assert data.overdue(con, "i1")["days_overdue"].tolist() == [3]

@@ -125,13 +125,19 @@ def level_size(con, level: str, period: str, period_start: date) -> int:
     ).fetchone()[0]
 
 
-def overdue(con, institution_id: str) -> pd.DataFrame:
-    """The institution's overdue complaints, worst first; only the allowed columns."""
+def overdue(con, institution_id: str, as_of: date | None = None) -> pd.DataFrame:
+    """The institution's overdue complaints as of the report's date, worst first.
+
+    ``overdue_complaints`` keeps one snapshot per ``as_of`` day; the report shows the latest
+    snapshot on or before its own as-of date. Only the allowed columns (no personal data, no text).
+    """
     df = con.execute(
         "SELECT complaint_id, classification, milestone, deadline, days_overdue "
-        "FROM overdue_complaints WHERE institution_id = ? "
+        "FROM overdue_complaints WHERE institution_id = ? AND as_of = ("
+        "  SELECT max(as_of) FROM overdue_complaints"
+        "  WHERE institution_id = ? AND (? IS NULL OR as_of <= ?)) "
         "ORDER BY days_overdue DESC, complaint_id",
-        [institution_id],
+        [institution_id, institution_id, as_of, as_of],
     ).df()
     if not df.empty:
         df["deadline"] = pd.to_datetime(df["deadline"]).dt.date
@@ -212,7 +218,7 @@ def load_institution(con, institution_id: str, period: str, period_start: date) 
         trend=institution_trend(con, institution_id, period, period_start),
         rank=None if rank is None or pd.isna(rank) else int(rank),
         rank_of=level_size(con, m["level"], period, period_start),
-        overdue=overdue(con, institution_id),
+        overdue=overdue(con, institution_id, as_of),
         completeness=summary,
     )
 

@@ -126,6 +126,7 @@ def sample_frames(
                     "milestone": rng.choice(MILESTONES),
                     "deadline": as_of - timedelta(days=5 + i),
                     "days_overdue": 5 + i * 3,
+                    "as_of": as_of,
                 }
             )
     inst_df = pd.DataFrame(inst_rows)
@@ -199,6 +200,7 @@ def sample_frames(
                 "milestone",
                 "deadline",
                 "days_overdue",
+                "as_of",
             ],
         ),  # fmt: skip
         "sources": pd.DataFrame(src_rows, columns=SOURCE_COLS),
