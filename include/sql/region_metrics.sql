@@ -2,12 +2,18 @@
 -- the province's own desk (scope own_desk), its kabupaten and kota (regencies) or both (all).
 -- complaints_per_100k uses the province's population for own_desk and all, and the sum of the
 -- regencies' populations for regencies. rank_in_level ranks provinces within one scope.
--- Inputs: group_metrics (grain = 'region'), sources.
+-- Inputs: group_metrics (grain = 'region'), sources (with province_name from regions.csv).
 CREATE OR REPLACE TEMP TABLE region_metrics AS
 WITH province AS (
     SELECT province_code, any_value(name) AS name, sum(population) AS population
     FROM sources
     WHERE level = 'provinsi'
+    GROUP BY province_code
+),
+province_names AS (
+    SELECT province_code, any_value(province_name) AS province_name
+    FROM sources
+    WHERE province_code IS NOT NULL
     GROUP BY province_code
 ),
 regencies AS (
@@ -19,7 +25,7 @@ regencies AS (
 SELECT
     g.group_id AS province_code,
     p.name,
-    regexp_replace(coalesce(p.name, g.group_id), '^Pemerintah Provinsi ', '') AS province_name,
+    coalesce(n.province_name, g.group_id) AS province_name,
     g.scope,
     g.* EXCLUDE (grain, group_id, scope, rating_smoothed_exact),
     round(
@@ -34,5 +40,6 @@ SELECT
 FROM group_metrics AS g
 LEFT JOIN province AS p ON p.province_code = g.group_id
 LEFT JOIN regencies AS r ON r.province_code = g.group_id
+LEFT JOIN province_names AS n ON n.province_code = g.group_id
 WHERE g.grain = 'region'
 ORDER BY g.period, g.period_start, g.group_id, g.scope

@@ -19,6 +19,7 @@ SOURCE_COLUMNS = (
     "parent",
     "region_code",
     "province_code",
+    "province_name",
     "timezone",
     "population",
 )
@@ -34,6 +35,7 @@ def source(source_id, level, province_code=None, timezone="Asia/Jakarta", popula
         "parent": None,
         "region_code": province_code,
         "province_code": province_code,
+        "province_name": f"Provinsi {province_code}" if province_code else None,
         "timezone": timezone,
         "population": population,
     }

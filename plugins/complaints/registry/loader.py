@@ -36,6 +36,7 @@ FRAME_COLUMNS = (
     "parent",
     "region_code",
     "province_code",
+    "province_name",
     "timezone",
     "population",
     "connector_kind",
@@ -160,6 +161,7 @@ class Registry:
         """One row per source (the institution dimension), columns ``FRAME_COLUMNS``."""
         import pandas as pd
 
+        provinces = {code: r.name for code, r in load_regions().items() if r.level == "provinsi"}
         rows = [
             {
                 "source_id": s.id,
@@ -169,6 +171,7 @@ class Registry:
                 "parent": s.parent,
                 "region_code": s.region_code,
                 "province_code": s.province_code,
+                "province_name": provinces.get(s.province_code),
                 "timezone": s.timezone,
                 "population": s.population,
                 "connector_kind": s.connector.kind,
