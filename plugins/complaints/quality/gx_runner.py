@@ -49,6 +49,7 @@ class _Gx:
     context: object
     definitions: dict  # suite name -> ValidationDefinition
     run_lock: threading.Lock
+    results_store: object = None  # context.validation_results_store, looked up once
 
 
 _CONTEXTS: dict[tuple[int, str | None], _Gx] = {}
