@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import base64
 import functools
+import logging
 from datetime import date
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from . import formatting as f
+
+# WeasyPrint warns on every PDF that it subsets fonts with fontTools rather than HarfBuzz; the
+# output is the same, and hundreds of identical warnings per run hide the ones that matter.
+logging.getLogger("weasyprint").setLevel(logging.ERROR)
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSS_FILE = TEMPLATES / "report.css"
