@@ -128,6 +128,13 @@ def test_each_report_goes_only_to_its_own_institution(smtp, reports, tmp_path):
     assert len(again.skipped) == 4 and again.sent == []
     assert [i for i, _, _ in again.failed] == ["prov-31"]
 
+    # re-running the day rebuilds the PDFs (new bytes): still nothing is sent twice
+    for report in built:
+        report.pdf.write_bytes(report.pdf.read_bytes() + b"\n% rebuilt\n")
+    smtp.messages.clear()
+    rebuilt = _deliver(con, built, log_path)
+    assert smtp.messages == [] and rebuilt.sent == []
+
 
 def test_password_never_logged(reports, tmp_path, monkeypatch, caplog):
     """A server that is down: every attempt fails; the log and the summary hold no password."""

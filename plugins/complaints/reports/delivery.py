@@ -4,8 +4,10 @@
   national report goes to the KemenPAN-RB address given (or ``COMPLAINTS_NATIONAL_REPORT_TO``).
 - The log (JSON lines at ``log_path``) has one row per attempt outcome: institution, period,
   period_start, sha256 of the PDF, recipient, status (sent | failed | skipped), attempts, time,
-  error. A report whose (institution, period, period_start, sha256, recipient) already has a
-  ``sent`` row is not sent again.
+  error. A report whose (institution, period, period_start, recipient) already has a ``sent`` row
+  is not sent again: re-running a day rebuilds the PDF (its generation date and PDF metadata
+  change its bytes), which must not send the same period twice. The sha256 stays in the log so
+  an operator can see which file went out.
 - A failed send is retried ``max_attempts`` times with a small backoff, then logged as failed;
   the other reports are still sent. The SMTP password is never logged or put in an error.
 """
@@ -66,10 +68,7 @@ def _sent_keys(log_path: Path) -> set[tuple]:
         except ValueError:
             continue  # a torn last line from a crash: ignore it
         if row.get("status") == "sent":
-            keys.add(
-                (row["institution"], row["period"], row["period_start"], row["sha256"],
-                 row["recipient"])
-            )  # fmt: skip
+            keys.add((row["institution"], row["period"], row["period_start"], row["recipient"]))
     return keys
 
 
@@ -163,7 +162,7 @@ def deliver_reports(
             continue
         digest = file_sha256(report.pdf)
         for recipient in to:
-            key = (report.institution_id, report.period, start, digest, recipient)
+            key = (report.institution_id, report.period, start, recipient)
             if key in done:
                 summary.skipped.append((report.institution_id, recipient))
                 continue
