@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from complaints import canonical
 from complaints.config import Settings
 from complaints.tables import QUARANTINE_SCHEMA
 
@@ -125,10 +127,25 @@ def ingest_source(
             read += batch.num_rows
             raw_parts.append(pseudonymise(batch, mapping, key))
     except SourceError as exc:
+        # rows read before the failure are kept in quarantine, so read = loaded + quarantined
+        partial = _concat(raw_parts)
+        quarantine = None
+        if partial is not None and partial.num_rows:
+            quarantine = _quarantine_all(
+                partial, source_id=source_id, day=day, run_id=run_id,
+                reason=f"source failed: {exc.message if hasattr(exc, 'message') else exc}",
+            )  # fmt: skip
         warehouse.record_run(
             source_id,
             day,
-            finish("failed", rows_read=read, rows_loaded=0, rows_quarantined=0, error=str(exc)),
+            finish(
+                "failed",
+                rows_read=read,
+                rows_loaded=0,
+                rows_quarantined=read,
+                error=str(exc),
+            ),
+            quarantine=quarantine,
         )
         raise
     raw = _concat(raw_parts)
@@ -151,6 +168,10 @@ def ingest_source(
         threshold=source.quarantine_threshold or settings.quarantine_threshold,
         rows_read=read,
         gx_dir=settings.data_dir / "gx",
+        # a day with no rows has no columns to miss (an empty or header-only file)
+        required_columns={f: mapping.columns[f] for f in canonical.MAPPING_REQUIRED}
+        if read
+        else None,
     )
     checks = result.checks
     summary = dict(
@@ -164,13 +185,22 @@ def ingest_source(
     if not result.batch_ok:
         # The whole day is refused: its rows all go to quarantine (nothing lost), and the
         # source's previously published data stays exactly as it was.
-        quarantine = _reject_all(result, raw, source_id, day, run_id, result.batch_reason)
+        ids = pa.concat_tables(
+            [
+                mapped.rows.select(["_row", "complaint_id"]).cast(ID_SCHEMA),
+                mapped.rejects.select(["_row", "complaint_id"]).cast(ID_SCHEMA),
+            ]
+        )
+        quarantine = _quarantine_all(
+            raw, source_id=source_id, day=day, run_id=run_id,
+            reason=f"day rejected: {result.batch_reason}", prior=result.quarantine, ids=ids,
+        )  # fmt: skip
         run_row = finish(
             "rejected",
             rows_loaded=0,
             rows_quarantined=quarantine.num_rows,
             cursor_after=cursor_before,
-            **{**summary, "error": result.batch_reason},
+            **{**summary, "error": "; ".join([result.batch_reason, *notes])},
         )
         warehouse.record_run(source_id, day, run_row, quarantine=quarantine)
         log.warning("source %s day %s rejected: %s", source_id, day, result.batch_reason)
@@ -197,25 +227,41 @@ def ingest_source(
     return _public(run_row)
 
 
-def _reject_all(result, raw: pa.Table, source_id, day, run_id, reason: str) -> pa.Table:
-    """Every row of a refused day, with its own reasons plus the batch's."""
-    bad = {r["row_number"]: r for r in result.quarantine.to_pylist()}  # rows that already failed
+ID_SCHEMA = pa.schema([("_row", pa.int64()), ("complaint_id", pa.string())])
+
+
+def _quarantine_all(
+    raw: pa.Table,
+    *,
+    source_id: str,
+    day: date,
+    run_id: str,
+    reason: str,
+    prior: pa.Table | None = None,
+    ids: pa.Table | None = None,
+) -> pa.Table:
+    """Every raw row as a quarantine row: its own reasons (``prior``) plus ``reason``.
+
+    Used when a whole source-day is refused (batch policy) or the source failed part-way, so
+    that no row read goes unrecorded. ``ids`` maps ``_row`` to the mapped complaint id.
+    """
+    prior_rows = {r["row_number"]: r for r in prior.to_pylist()} if prior is not None else {}
+    id_of = {}
+    if ids is not None:
+        id_of = dict(zip(ids["_row"].to_pylist(), ids["complaint_id"].to_pylist(), strict=True))
     rows = []
-    raw_rows = raw.to_pylist()
-    for rec in raw_rows:
+    for rec in raw.to_pylist():
         n = rec.get("_row")
-        prior = bad.get(n)
-        reasons = list(prior["reasons"]) if prior else []
-        reasons.append(f"day rejected: {reason}")
+        before = prior_rows.get(n)
         rows.append(
             {
                 "source_id": source_id,
                 "day": day,
                 "run_id": run_id,
                 "row_number": n,
-                "complaint_id": prior["complaint_id"] if prior else None,
+                "complaint_id": (before or {}).get("complaint_id") or id_of.get(n),
                 "raw": json.dumps({k: v for k, v in rec.items() if k != "_row"}, default=str),
-                "reasons": reasons,
+                "reasons": [*(before["reasons"] if before else []), reason],
             }
         )
     return pa.Table.from_pylist(rows, schema=QUARANTINE_SCHEMA)
@@ -298,7 +344,7 @@ def compute_day_metrics(day: date, settings: Settings | None = None) -> dict:
             as_of=day,
             calendar=WorkingCalendar(cuti_bersama=settings.cuti_bersama_is_holiday),
             prior_weight=settings.rating_prior_weight,
-            since=day,
+            since=earliest_touched_day(con, day),
         )
     finally:
         con.close()
@@ -307,6 +353,21 @@ def compute_day_metrics(day: date, settings: Settings | None = None) -> dict:
         written[name] = _write_partitions(warehouse, name, frame, day)
     warehouse.refresh_catalog()
     return written
+
+
+def earliest_touched_day(con, day: date) -> date:
+    """The earliest local submission date among the complaints a day's load changed.
+
+    A complaint submitted on an earlier day and updated on ``day`` changes that earlier day's
+    periods too, so they are recomputed as well; periods nothing touched are left as they are.
+    """
+    rows = con.execute(
+        "select min(cast(timezone(timezone, submitted_at) as date)) "
+        "from complaint_history where seen_day = ?",
+        [day],
+    ).fetchall()
+    earliest = rows[0][0] if rows else None
+    return min(day, earliest) if earliest else day
 
 
 def _write_partitions(warehouse, name: str, frame, day: date) -> int:
@@ -346,6 +407,7 @@ def build_period_reports(period: str, period_start: date, settings: Settings | N
     try:
         con.register("sources", registry_for(settings).to_frame())
         files = build_reports(con, period, period_start, settings.outbox)
+        delivery = _deliver(con, files, settings)
     finally:
         con.close()
     index = write_index(settings.outbox)
@@ -354,4 +416,33 @@ def build_period_reports(period: str, period_start: date, settings: Settings | N
         "period_start": period_start.isoformat(),
         "reports": len(files),
         "index": str(index),
+        "delivery": delivery,
+    }
+
+
+def _deliver(con, files, settings: Settings) -> dict:
+    """E-mail each institution its own report through the ``smtp_default`` connection.
+
+    Without that connection (the embedded default) nothing is sent and the run says so.
+    """
+    from complaints.connections import ConnectionNotFound, get_connection
+    from complaints.reports import deliver_reports
+
+    try:
+        get_connection("smtp_default")
+    except ConnectionNotFound:
+        log.warning("no smtp_default connection: reports are in the outbox, not e-mailed")
+        return {"sent": 0, "skipped": 0, "failed": 0, "note": "no smtp_default connection"}
+    summary = deliver_reports(
+        con,
+        files,
+        log_path=settings.state_dir / "delivery.jsonl",
+        sender=os.environ.get("COMPLAINTS_REPORT_SENDER", "laporan@lapor.go.id"),
+    )
+    if summary.failed:
+        log.error("report delivery failed for %s", [f[0] for f in summary.failed])
+    return {
+        "sent": len(summary.sent),
+        "skipped": len(summary.skipped),
+        "failed": len(summary.failed),
     }

@@ -41,8 +41,6 @@ from bad_input_support import (
     reconcile,
 )
 
-from complaints.registry.loader import RegistryError
-
 PAD = 60
 
 
@@ -153,17 +151,11 @@ def test_mixed_encodings_keep_every_row(lapor):
     pad(lapor)
     lapor.drop_fixture("mixed_encoding.csv")
     out = published(lapor.ingest(), read=PAD + 2, loaded=PAD + 2)
-    assert "mixed_encoding.csv: not UTF-8, read as Windows-1252" in out.run["error"]
+    assert "mixed_encoding.csv: mixed (utf-8 and cp1252 lines)" in out.run["error"]
     rows = history_rows(lapor, ["LPR-09021", "LPR-09022"])
     assert rows["LPR-09021"]["title"] == "Kafé liar di trotoar"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="file_formats.detect_encoding picks one encoding per file: a file that is not valid "
-    "UTF-8 as a whole is read as cp1252, so its UTF-8 lines are published as mojibake "
-    "('kafÃ©'); fix: decode line by line (UTF-8, else cp1252) in read_delimited",
-)
 def test_mixed_encodings_keep_utf8_lines_intact(lapor):
     pad(lapor)
     lapor.drop_fixture("mixed_encoding.csv")
@@ -218,12 +210,6 @@ def test_missing_required_column_rejects_the_day_naming_it(lapor):
         assert q["reasons"][-1].startswith("day rejected: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.ingest_source does not pass required_columns to audit_batch, so the run's "
-    "error only says 'quarantined 5 of 5 rows' and never names the missing column; fix: "
-    "pass required_columns={f: mapping.columns[f] for f in canonical.MAPPING_REQUIRED}",
-)
 def test_missing_required_column_is_named_in_the_run_error(lapor):
     lapor.drop_fixture("missing_required_column.csv")
     out = lapor.ingest()
@@ -231,12 +217,6 @@ def test_missing_required_column_is_named_in_the_run_error(lapor):
     assert "Saluran" in out.run["error"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.py:173 replaces the run's error (the connector's notes) with the batch "
-    "reason, so a rejected day loses notes such as 'empty.csv: empty, 0 rows'; fix: "
-    "error='; '.join([result.batch_reason, *notes])",
-)
 def test_rejected_day_keeps_the_connector_notes(lapor):
     lapor.drop_fixture("empty.csv")
     lapor.drop_fixture("missing_required_column.csv")
@@ -411,12 +391,6 @@ def test_json_file_that_is_not_a_list_fails_the_source(lapor, name, message):
     assert out.history == 0 and out.quarantine == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline.py:131 records a failed run with rows_read=<rows read before the error> but "
-    "rows_loaded=0 and rows_quarantined=0, so 5 != 0 + 0; fix: quarantine the rows read so far "
-    "(reason 'source failed: ...', passed to record_run(quarantine=...)) or record rows_read=0",
-)
 def test_unreadable_file_after_good_rows_reconciles(lapor):
     """A good file is read, then the second one fails the source: the failed run's counts must
     still add up (rows_read = rows_loaded + rows_quarantined)."""
@@ -547,12 +521,6 @@ def test_more_than_five_percent_bad_rejects_the_day_and_keeps_the_previous_one(l
     assert Warehouse(lapor.settings).last_cursor(SOURCE_ID) == first.run["cursor_after"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipeline._reject_all (pipeline.py:216) takes complaint_id only from rows that "
-    "already failed, so the good rows of a rejected day sit in quarantine with complaint_id "
-    "NULL; fix: fall back to the mapped id (result.valid / mapped.rows by _row)",
-)
 def test_rejected_day_quarantine_keeps_complaint_ids(lapor):
     _, _, out = good_day_then_bad_day(lapor)
     assert out.run["status"] == "rejected"
@@ -570,14 +538,6 @@ def test_quarantine_parquet_matches_the_run(lapor):
     assert table.num_rows == out.run["rows_quarantined"] == 3
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RegistryError,
-    reason="registry/models.py:30 CONNECTOR_OPTIONS['http'] allows only path and page_size, so "
-    "the options connectors/http.py documents (max_attempts, retry_*, *_timeout, updated_field, "
-    "batch_rows) make load_registry raise before any run is recorded; fix: list them in "
-    "CONNECTOR_OPTIONS['http'] (numbers validated as for page_size)",
-)
 def test_http_source_with_documented_retry_option_records_the_bad_page(
     tmp_path, monkeypatch, bad_api
 ):

@@ -87,6 +87,40 @@ def detect_encoding(path: Path) -> str:
     raise UnreadableFile("not text: neither UTF-8 nor Windows-1252")
 
 
+class _text_lines:  # noqa: N801 - used like open()
+    """The file's lines as text. A detected file that is not all UTF-8 is decoded line by line
+    (UTF-8 first, then Windows-1252), since exports are often appended to by tools with different
+    encodings; ``stats.encoding`` says ``mixed`` when both occurred."""
+
+    def __init__(self, path: Path, encoding: str, opts: ReadOptions, stats: FileStats):
+        self.path, self.encoding, self.opts, self.stats = path, encoding, opts, stats
+
+    def __enter__(self):
+        if self.opts.encoding or self.encoding != "cp1252":
+            self.fh = self.path.open(encoding=self.encoding, newline="")
+            return self.fh
+        self.fh = self.path.open("rb")
+        return self._mixed(self.fh)
+
+    def __exit__(self, *exc) -> None:
+        self.fh.close()
+
+    def _mixed(self, fh) -> Iterator[str]:
+        kinds = set()
+        for n, raw in enumerate(fh):
+            if n == 0 and raw.startswith(codecs.BOM_UTF8):
+                raw = raw[len(codecs.BOM_UTF8):]
+            try:
+                line = raw.decode("utf-8")
+                kinds.add("utf-8" if any(b > 127 for b in raw) else "ascii")
+            except UnicodeDecodeError:
+                line = raw.decode("cp1252", errors="replace")
+                kinds.add("cp1252")
+            yield line
+        if {"utf-8", "cp1252"} <= kinds:
+            self.stats.encoding = "mixed (utf-8 and cp1252 lines)"
+
+
 def _check_text(path: Path, encoding: str) -> None:
     with path.open(encoding=encoding, newline="") as fh:
         sample = fh.read(65536)
@@ -182,7 +216,7 @@ def read_delimited(
     _check_text(path, encoding)
     default = "\t" if path.suffix.lower() == ".tsv" else ","
     csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
-    with path.open(encoding=encoding, newline="") as fh:
+    with _text_lines(path, encoding, opts, stats) as fh:
         lines = _strip_nul(fh, stats)
         header_line = next((line for line in lines if line.strip()), None)
         if header_line is None:

@@ -229,6 +229,8 @@ class FileConnector(Connector):
         notes = self.notes
         if stats.encoding == "cp1252":
             notes.append(f"{name}: not UTF-8, read as Windows-1252")
+        elif stats.encoding.startswith("mixed"):
+            notes.append(f"{name}: {stats.encoding}, each line decoded on its own")
         if stats.nul_removed:
             notes.append(f"{name}: removed {stats.nul_removed} NUL bytes")
         if stats.repeated_headers:

@@ -26,11 +26,22 @@ SQL_IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 EMAIL_RE = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 #: options each connector kind understands; the sql ones marked True become SQL identifiers
+#: (they mirror what complaints.connectors reads; tests/unit/test_registry_options.py checks it)
+_RETRY = {"max_attempts": False, "retry_base_delay": False, "batch_rows": False}
 CONNECTOR_OPTIONS: dict[str, dict[str, bool]] = {
-    "http": {"path": False, "page_size": False},
-    "sql": {"table": True, "filter_column": True, "updated_column": True, "chunk_size": False},
-    "file": {"pattern": False, "encoding": False, "delimiter": False, "sheet": False},
-}
+    "http": {
+        "path": False, "page_size": False, "connect_timeout": False, "read_timeout": False,
+        "retry_max_delay": False, "retry_after_max": False, "updated_field": False, **_RETRY,
+    },
+    "sql": {
+        "table": True, "filter_column": True, "updated_column": True, "schema": True,
+        "chunk_size": False, "updated_is": False, "bounds_as": False, **_RETRY,
+    },
+    "file": {
+        "pattern": False, "encoding": False, "delimiter": False, "sheet": False,
+        "updated_column": False, "updated_is": False, "batch_rows": False,
+    },
+}  # fmt: skip
 SQL_DEFAULTS = {"table": "aduan", "filter_column": "kode_satker", "updated_column": "tgl_update"}
 
 #: timestamp format names understood besides strptime patterns (anything containing '%')
