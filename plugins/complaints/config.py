@@ -58,7 +58,7 @@ class Settings:
         return self.data_dir / "state"
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         env = os.environ.get("COMPLAINTS_ENV", "local")
         if env not in ("local", "deploy"):
             raise ConfigError(f"COMPLAINTS_ENV must be 'local' or 'deploy', not {env!r}")

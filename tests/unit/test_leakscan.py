@@ -12,8 +12,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from complaints.leakscan import Leak, ScanError, scan_paths
 from openpyxl import Workbook
+
+from complaints.leakscan import Leak, ScanError, scan_paths
 
 NIK = "3171012345678901"
 NAME = "Budi Santoso"

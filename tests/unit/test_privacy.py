@@ -9,6 +9,7 @@ from types import SimpleNamespace
 
 import pyarrow as pa
 import pytest
+
 from complaints import privacy
 from complaints.config import ConfigError, Settings
 from complaints.privacy import (
@@ -276,6 +277,7 @@ def test_registry_mappings_only_mark_personal_fields_as_personal():
     """No column a real mapping uses for a non-personal field looks personal (else it would be
     kept only because the mapping names it), and every personal field's column does."""
     import yaml
+
     from complaints.config import INCLUDE_DIR
 
     mappings = yaml.safe_load((INCLUDE_DIR / "registry" / "mappings.yaml").read_text())["mappings"]

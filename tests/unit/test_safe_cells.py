@@ -8,8 +8,9 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from complaints.safe_cells import neutralise, neutralise_frame
 from openpyxl import Workbook, load_workbook
+
+from complaints.safe_cells import neutralise, neutralise_frame
 
 
 @pytest.mark.parametrize(
