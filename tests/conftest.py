@@ -7,8 +7,6 @@ service is not reachable they skip with the reason; with COMPLAINTS_REQUIRE_SERV
 
 from __future__ import annotations
 
-import os
-import socket
 import sys
 from pathlib import Path
 
@@ -16,32 +14,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "plugins"))
+sys.path.insert(0, str(ROOT / "tests"))  # test helpers: service_check
 
-SERVICES = {
-    "postgres": ("127.0.0.1", 5432),
-    "mariadb": ("127.0.0.1", 3306),
-    "redis": ("127.0.0.1", 6379),
-    "rabbitmq": ("127.0.0.1", 5672),
-}
-
-
-def _reachable(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def require_service(name: str) -> tuple[str, int]:
-    """Skip (or fail under COMPLAINTS_REQUIRE_SERVICES=1) when the service is not reachable."""
-    host, port = SERVICES[name]
-    if not _reachable(host, port):
-        reason = f"{name} is not reachable on {host}:{port}"
-        if os.environ.get("COMPLAINTS_REQUIRE_SERVICES") == "1":
-            pytest.fail(reason + " and COMPLAINTS_REQUIRE_SERVICES=1 requires it")
-        pytest.skip(reason)
-    return host, port
+from service_check import SERVICES, require_service  # noqa: E402,F401  (re-exported)
 
 
 @pytest.fixture

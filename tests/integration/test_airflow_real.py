@@ -16,7 +16,7 @@ from datetime import date
 
 import pytest
 from airflow_stack import AirflowStack, create_database, drop_database, free_port, stack_env
-from conftest import require_service
+from service_check import require_service
 
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 

@@ -10,7 +10,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 import sqlalchemy as sa
-from conftest import require_service
+from service_check import require_service
 
 from complaints.connectors import SourceError, Window, open_connector
 

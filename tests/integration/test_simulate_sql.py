@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from conftest import require_service
+from service_check import require_service
 
 from complaints.simulate import simulate
 
