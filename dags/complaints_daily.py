@@ -64,16 +64,17 @@ def complaints_daily():
         return ingest_source(source_id, date.fromisoformat(day))
 
     @task(trigger_rule="all_done", outlets=[COMPLAINT_CURRENT])
-    def summarize_day(day: str, outlet_events=None) -> list[dict]:
+    def summarize_day(day: str, outlet_events=None) -> dict:
         from datetime import date
 
         from complaints.orchestration.summary import log_summary
-        from complaints.pipeline import day_summary
+        from complaints.pipeline import build_quality_docs, day_summary
 
         rows = day_summary(date.fromisoformat(day))
-        log_summary(day, rows)
+        data_docs = build_quality_docs()
+        log_summary(day, rows, data_docs=data_docs)
         outlet_events[COMPLAINT_CURRENT].extra = {"days": [day]}
-        return rows
+        return {"day": day, "data_docs": data_docs, "sources": rows}
 
     day = resolve_day()
     ingested = [

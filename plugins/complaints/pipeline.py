@@ -85,7 +85,7 @@ def ingest_source(
     from complaints.connectors import SourceError, Window, open_connector
     from complaints.mapping import map_batch
     from complaints.privacy import load_key, pseudonymise
-    from complaints.quality import audit_batch
+    from complaints.quality import audit_batch, data_docs_index
     from complaints.warehouse import Warehouse
 
     settings = settings or Settings.from_env()
@@ -179,7 +179,7 @@ def ingest_source(
         checks_run=len(checks),
         checks_failed=sum(1 for c in checks if not c["success"]),
         check_results=json.dumps(checks, default=str),
-        data_docs=str(settings.data_dir / "gx" / "data_docs" / "index.html"),
+        data_docs=str(data_docs_index(settings.data_dir / "gx")),
         error="; ".join(notes) or None,
     )
     if not result.batch_ok:
@@ -326,6 +326,14 @@ def day_summary(day: date, settings: Settings | None = None) -> list[dict]:
                 }
             )
     return rows
+
+
+def build_quality_docs(settings: Settings | None = None) -> str:
+    """Render the Great Expectations Data Docs from every stored result (once per day)."""
+    from complaints.quality import build_data_docs
+
+    settings = settings or Settings.from_env()
+    return str(build_data_docs(settings.data_dir / "gx"))
 
 
 def compute_day_metrics(day: date, settings: Settings | None = None) -> dict:

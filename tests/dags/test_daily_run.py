@@ -74,6 +74,13 @@ def test_daily_run_lands_every_source_in_the_warehouse(embedded):
         "select count(*), count(distinct source_id || '/' || complaint_id) from complaint_current"
     ).fetchone()
     assert current[0] > 0 and current[0] == current[1]
+    # the day's quality results are rendered once, listing every source's suites
+    from complaints.quality import data_docs_index
+
+    docs = data_docs_index(settings.data_dir / "gx")
+    html = docs.read_text(encoding="utf-8")
+    assert "complaints_values" in html and "kota-3171" in html
+
     # no personal data columns reach the warehouse
     cols = {c[0] for c in con.execute("describe complaint_current").fetchall()}
     assert not cols & {"reporter_nik", "reporter_name", "reporter_phone", "reporter_email"}

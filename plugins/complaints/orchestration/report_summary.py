@@ -16,6 +16,7 @@ def _fmt(v, nd=2) -> str:
 
 
 def final_summary(settings: Settings, days: list[date], elapsed_s: float) -> str:
+    from complaints.quality import data_docs_index
     from complaints.warehouse import Warehouse
 
     warehouse = Warehouse(settings)
@@ -51,7 +52,7 @@ def final_summary(settings: Settings, days: list[date], elapsed_s: float) -> str
         "",
         f"Done in {elapsed_s / 60:.1f} min: {len(days)} day(s), {days[0]} .. {days[-1]}.",
         f"  warehouse      {settings.warehouse}   (catalog: {catalog})",
-        f"  quality        {settings.data_dir / 'gx' / 'data_docs' / 'index.html'}",
+        f"  quality        {data_docs_index(settings.data_dir / 'gx')}",
         f"  reports        {settings.outbox / 'index.html'}",
         f"  complaints     {current} in complaint_current",
         "",

@@ -32,7 +32,9 @@ def format_summary(day: str, rows: list[dict]) -> str:
     return "\n".join([head, line, "-" * len(line), *body])
 
 
-def log_summary(day: str, rows: list[dict]) -> str:
+def log_summary(day: str, rows: list[dict], data_docs: str | None = None) -> str:
     text = format_summary(day, rows)
+    if data_docs:
+        text += f"\nquality results (Great Expectations Data Docs): {data_docs}"
     log.info("%s", text)
     return text
