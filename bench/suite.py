@@ -268,7 +268,8 @@ def b2(a, rows: list) -> None:
             f"baseline: ingest_source looped over the same sources without Airflow; "
             f"peak {air['peak_rss_mb']:,.0f} MB (loop {loop['peak_rss_mb']:,.0f} MB); "
             f"rows read {air['runs'][0]['rows_read']:,}, published "
-            f"{air['runs'][0]['published']}/{air['runs'][0]['sources']}",
+            f"{air['runs'][0]['published']}/{air['runs'][0]['sources']}; dag run "
+            f"{air['runs'][0]['state']}; runs {air['all_seconds']}",
         )
     )
 

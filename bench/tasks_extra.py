@@ -314,6 +314,8 @@ def task_national_day(args: dict) -> dict:
             dag_run = dag.test(run_conf={"day": DAY.isoformat()})
             seconds = time.perf_counter() - t0
             state = str(getattr(dag_run, "state", dag_run))
+            if not state.lower().endswith("success"):
+                raise RuntimeError(f"complaints_daily ended {state}, not success")
         else:
             ids = pipeline.list_source_ids(settings)
             t0 = time.perf_counter()
