@@ -13,16 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from complaints.orchestration.local import airflow_env_for
+
 ROOT = Path(__file__).resolve().parents[2]
 _HOME = Path(tempfile.mkdtemp(prefix="complaints-airflow-"))
 os.environ.update(
     {
-        "AIRFLOW_HOME": str(_HOME),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+        **airflow_env_for(_HOME),
         # dag.test() waits out retry delays in-process: retry once, quickly
         "COMPLAINTS_TASK_RETRIES": "1",
         "COMPLAINTS_RETRY_DELAY_S": "1",

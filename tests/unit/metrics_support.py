@@ -9,24 +9,16 @@ import pandas as pd
 import pyarrow as pa
 
 from complaints.canonical import FIELD_NAMES, TIMESTAMP_FIELDS
+from complaints.registry import FRAME_COLUMNS
 from complaints.tables import INGEST_RUN_SCHEMA
 
-SOURCE_COLUMNS = (
-    "source_id",
-    "institution_id",
-    "name",
-    "level",
-    "parent",
-    "region_code",
-    "province_code",
-    "province_name",
-    "timezone",
-    "population",
-)
+#: the registry's institution dimension minus the connector and contact columns
+SOURCE_COLUMNS = tuple(c for c in FRAME_COLUMNS if c not in ("connector_kind", "owner_email"))
 
 
-def source(source_id, level, province_code=None, timezone="Asia/Jakarta", population=None,
-           name=None):
+def source(
+    source_id, level, province_code=None, timezone="Asia/Jakarta", population=None, name=None
+):
     return {
         "source_id": source_id,
         "institution_id": source_id,
@@ -41,9 +33,18 @@ def source(source_id, level, province_code=None, timezone="Asia/Jakarta", popula
     }
 
 
-def complaint(complaint_id, institution_id, submitted_at, *, timezone="Asia/Jakarta",
-              status="received", classification="pengaduan", berkadar=False, rating=None,
-              **timestamps):
+def complaint(
+    complaint_id,
+    institution_id,
+    submitted_at,
+    *,
+    timezone="Asia/Jakarta",
+    status="received",
+    classification="pengaduan",
+    berkadar=False,
+    rating=None,
+    **timestamps,
+):
     """One complaint_current row; timestamps are UTC strings ('2024-03-01 10:00') or None."""
     row = {name: None for name in FIELD_NAMES}
     row.update(

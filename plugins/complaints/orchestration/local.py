@@ -26,14 +26,17 @@ DAGS = ("complaints_daily", "complaints_metrics", "complaints_reports")
 
 def airflow_env(settings: Settings) -> dict[str, str]:
     """Environment for an embedded Airflow rooted in the data folder (SQLite metadata DB)."""
-    home = settings.data_dir / "airflow"
+    return airflow_env_for(settings.data_dir / "airflow")
+
+
+def airflow_env_for(home: Path) -> dict[str, str]:
+    """An Airflow home with this project's DAGs and plugins and a SQLite metadata DB in it."""
     return {
         "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": os.environ.get(
             "COMPLAINTS_AIRFLOW_LOG_LEVEL", "WARNING"
         ),
@@ -48,7 +51,9 @@ def prepare_airflow(settings: Settings) -> None:
     env = airflow_env(settings)
     os.environ.setdefault("COMPLAINTS_TASK_RETRIES", "1")
     os.environ.setdefault("COMPLAINTS_RETRY_DELAY_S", "2")
-    os.environ.setdefault("COMPLAINTS_PUBLISH_DEADLINE", "off")  # see alerts.publication_deadline_alert
+    os.environ.setdefault(
+        "COMPLAINTS_PUBLISH_DEADLINE", "off"
+    )  # see alerts.publication_deadline_alert
     os.environ.update(env)
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)

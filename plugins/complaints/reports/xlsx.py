@@ -127,3 +127,14 @@ def pct_fraction(value):
 
 def as_date(value) -> date | None:
     return cell_value(value)
+
+
+def share_rows(m: dict) -> list[tuple]:
+    """The seed's headline figures as summary-sheet rows: the three shares and the rating."""
+    return [
+        ("Ditindaklanjuti", pct_fraction(m.get("followed_up_pct")), PCT),
+        ("Belum ditindaklanjuti", pct_fraction(m.get("not_followed_up_pct")), PCT),
+        ("Dalam proses", pct_fraction(m.get("in_process_pct")), PCT),
+        ("Rating rata-rata (1-5)", m.get("rating_avg"), DEC2),
+        ("Jumlah penilaian", m.get("rating_count"), INT),
+    ]
