@@ -146,7 +146,6 @@ def b5(a, rows: list) -> None:
     else:
         root, meta, _ = a._warehouse
     sid = reg.sources[int(whgen.source_weights(reg.sources).argmax())].id
-    cur = root / "complaint_current" / f"source_id={sid}"
 
     def big(r, i):
         return {
@@ -163,7 +162,7 @@ def b5(a, rows: list) -> None:
             "warehouse": str(r / "wh"),
             "source": sid,
             "rows": a.b5_rows,
-            "existing_from": str(cur),
+            "existing_from": str(root),
         }
 
     e = runner.repeat("publish_day", empty, a.repeats)

@@ -153,6 +153,13 @@ def task_catalog(args: dict) -> dict:
     return {"seconds": time.perf_counter() - t0}
 
 
+def _source_current_files(warehouse: Path, source_id: str) -> list[Path]:
+    """The source's complaint_current files, oldest month first (layout: month, then source)."""
+    from complaints.warehouse import layout
+
+    return sorted((warehouse / layout.CURRENT).glob(f"*/source_id={source_id}/*.parquet"))
+
+
 def _day_versions(source, n: int, existing_dir: Path, seed: int):
     """A source-day of canonical versions: 70 % new complaints, 30 % updates of existing ones."""
     import numpy as np
@@ -174,7 +181,7 @@ def _day_versions(source, n: int, existing_dir: Path, seed: int):
         pa.array((day_s + rng.integers(0, 86000, new.num_rows)) * 10**6, ts),
     )
     parts = [new.select(list(canonical.FIELD_NAMES))]
-    files = sorted(existing_dir.rglob("*.parquet"))[-3:] if existing_dir.exists() else []
+    files = _source_current_files(existing_dir, source.id)[-3:]
     if files and n_upd:
         old = pa.concat_tables([pq.read_table(f) for f in files])
         pick = rng.choice(old.num_rows, size=min(n_upd, old.num_rows), replace=False)
@@ -202,13 +209,16 @@ def task_publish_day(args: dict) -> dict:
     root = Path(args["warehouse"])
     settings = settings_for(Path(args["root"]))
     source = registry_for(settings).source(args["source"])
-    cur = root / layout.CURRENT / f"source_id={source.id}"
     versions = _day_versions(
-        source, int(args["rows"]), Path(args.get("existing_from", cur)), seed=3
+        source, int(args["rows"]), Path(args.get("existing_from", root)), seed=3
     )
     backup = Path(args["root"]) / "backup"
-    if args.get("restore") and cur.exists():
-        shutil.copytree(cur, backup)
+    cur_root = root / layout.CURRENT
+    if args.get("restore"):
+        for f in _source_current_files(root, source.id):
+            target = backup / f.relative_to(cur_root)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(f, target)
     wh = Warehouse(settings, root=str(root))
     run = {
         "run_id": f"bench-{os.getpid()}",
@@ -232,9 +242,10 @@ def task_publish_day(args: dict) -> dict:
         if args.get("restore"):
             for table in (layout.HISTORY, layout.QUARANTINE, layout.INGEST_RUNS, layout.RAW):
                 shutil.rmtree(root / table / f"source_id={source.id}", ignore_errors=True)
+            for d in cur_root.glob(f"*/source_id={source.id}"):
+                shutil.rmtree(d, ignore_errors=True)
             if backup.exists():
-                shutil.rmtree(cur, ignore_errors=True)
-                shutil.copytree(backup, cur)
+                shutil.copytree(backup, cur_root, dirs_exist_ok=True)
                 shutil.rmtree(backup)
     return {
         "seconds": seconds,

@@ -1,6 +1,6 @@
 """A generated warehouse: ``complaint_current`` of N complaints over three years, written directly
 as Parquet in the warehouse module's layout
-(``complaint_current/source_id=<id>/submitted_month=<YYYY-MM>/part-0.parquet``, schema
+(``complaint_current/submitted_month=<YYYY-MM>/source_id=<id>/part-0.parquet``, schema
 ``complaints.warehouse.layout.current_schema()``).
 
 Complaints are shared out over every registry source in proportion to the simulator's volume
@@ -182,4 +182,4 @@ def _write_months(root: Path, source_id: str, table: pa.Table, suffix: int = 0) 
 
 
 def warehouse_root(total: int) -> Path:
-    return BENCH_DIR / f"warehouse-{total}" / "warehouse"
+    return BENCH_DIR / f"warehouse-{total}-month-first" / "warehouse"

@@ -47,7 +47,7 @@ def test_publish_and_read_back(wh, settings):
     for rel in (
         "raw/source_id=prov-31/day=2026-10-05/part-0.parquet",
         "complaint_history/source_id=prov-31/day=2026-10-05/part-0.parquet",
-        "complaint_current/source_id=prov-31/submitted_month=2026-10/part-0.parquet",
+        "complaint_current/submitted_month=2026-10/source_id=prov-31/part-0.parquet",
         "quarantine/source_id=prov-31/day=2026-10-05/part-0.parquet",
         "ingest_runs/source_id=prov-31/day=2026-10-05/run-run-1.parquet",
     ):
@@ -305,8 +305,8 @@ def test_recover_removes_stage_without_journal(wh):
     publish(wh, MON, [version("A", "received", ts(MON))], "mon")
     before = fingerprint(wh.storage)
     wh.storage.write_parquet(
-        "_staging/source-prov-31__x/complaint_current/source_id=prov-31/"
-        "submitted_month=2026-10/part-0.parquet",
+        "_staging/source-prov-31__x/complaint_current/submitted_month=2026-10/"
+        "source_id=prov-31/part-0.parquet",
         pa.table({"junk": [1]}),
     )
     assert wh.recover() == ["rolled back source-prov-31__x"]
@@ -356,3 +356,33 @@ def test_sources_publish_concurrently(wh, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(wh.storage.root, copy)
     assert Warehouse(root=str(copy)).recover() == []
+
+
+def test_old_source_first_current_layout_is_moved_month_first(wh, settings):
+    publish(wh, MON, [version("A", "received", ts(MON)), version("B", "verified", ts(MON))], "m")
+    before = current(wh)
+    root = settings.data_dir / "warehouse" / "complaint_current"
+    new = root / "submitted_month=2026-10" / "source_id=prov-31" / "part-0.parquet"
+    old = root / "source_id=prov-31" / "submitted_month=2026-10" / "part-0.parquet"
+    old.parent.mkdir(parents=True)
+    new.rename(old)  # a warehouse written before the month-first layout
+    shutil.rmtree(new.parent.parent)
+    con = wh.connect()
+    assert new.is_file() and not (root / "source_id=prov-31").exists()
+    assert con.sql("select count(*) from complaint_current").fetchall()[0][0] == 2
+    assert current(wh) == before
+    publish(wh, TUE, [version("A", "closed", ts(TUE))], "t")
+    assert by_id(wh)["A"]["status"] == "closed" and len(current(wh)) == 2
+
+
+def test_current_view_keeps_partition_columns_as_text(wh):
+    publish(wh, MON, [version("A", "received", ts(MON))], "m")
+    con = wh.connect()
+    row = con.sql(
+        "select typeof(submitted_month), typeof(source_id), count(*) from complaint_current "
+        "where submitted_month = '2026-10' and source_id = 'prov-31' group by all"
+    ).fetchall()
+    assert row == [("VARCHAR", "VARCHAR", 1)]
+    assert con.sql(
+        "select count(*) from complaint_current where submitted_month = '2026-09'"
+    ).fetchall() == [(0,)]

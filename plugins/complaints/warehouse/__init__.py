@@ -61,6 +61,7 @@ class Warehouse:
     ) -> dict:
         """Publish one source-day (raw, history, current, quarantine, run) as one atomic unit."""
         layout.check_value(source_id)
+        _compact.upgrade_current_layout(self.storage, source_id)
         return self._transaction(
             f"source-{source_id}",
             lambda tx: publish.stage_source_day(
@@ -112,6 +113,8 @@ class Warehouse:
 
     def dataset(self, table: str) -> ds.Dataset:
         """A pyarrow dataset over one table (works for local and S3 roots)."""
+        if table == layout.CURRENT:
+            _compact.upgrade_current_layout(self.storage)
         return catalog.dataset(self.storage, table)
 
     def read(self, table: str, filter: ds.Expression | None = None) -> pa.Table:
@@ -120,10 +123,16 @@ class Warehouse:
     def connect(self) -> duckdb.DuckDBPyConnection:
         """An in-memory DuckDB connection with a view per table."""
         self.recover()
+        _compact.upgrade_current_layout(self.storage)
         return catalog.connect(self.storage)
 
     def refresh_catalog(self) -> Path:
+        _compact.upgrade_current_layout(self.storage)
         return catalog.refresh_catalog(self.storage)
+
+    def upgrade_layout(self) -> list[str]:
+        """Move complaint_current from the old source-first folders to month first."""
+        return _compact.upgrade_current_layout(self.storage)
 
     def _runs(self, source_id: str) -> pa.Table:
         files = [

@@ -83,9 +83,18 @@ def _empty_view_sql(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schem
 
 
 def _parquet_view_sql(storage: LocalStorage, table: str) -> str:
-    glob = str(storage.path(table)) + "/**/*.parquet"
+    if table == layout.CURRENT:
+        # every file is written with layout.current_schema(): no per-file schema probe
+        # (union_by_name opens every footer at bind time), and a glob of exactly the
+        # month/source depth so ``submitted_month`` / ``source_id`` filters prune folders
+        glob = str(storage.path(table)) + "/submitted_month=*/source_id=*/*.parquet"
+        types = "{'submitted_month': VARCHAR, 'source_id': VARCHAR}"
+        options = f"hive_partitioning=true, hive_types={types}"
+    else:
+        glob = str(storage.path(table)) + "/**/*.parquet"
+        options = "hive_partitioning=true, union_by_name=true"
     glob = glob.replace("'", "''")
-    source = f"read_parquet('{glob}', hive_partitioning=true, union_by_name=true)"
+    source = f"read_parquet('{glob}', {options})"
     return f"CREATE OR REPLACE VIEW {_quote(table)} AS SELECT * FROM {source}"  # noqa: S608
 
 

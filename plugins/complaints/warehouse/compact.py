@@ -55,3 +55,46 @@ def compact(storage: Storage, tables: list[str]) -> dict:
         "files_removed": sum(d["files_before"] - 1 for d in done),
         "partitions": [d["partition"] for d in done],
     }
+
+
+def upgrade_current_layout(storage: Storage, source_id: str | None = None) -> list[str]:
+    """Move complaint_current files of the old source-first layout
+    (``complaint_current/source_id=<id>/submitted_month=<m>/``) to month first, one
+    transaction per source under its lock. Returns the sources moved; a no-op when none is left.
+    """
+    old_dirs = [
+        d
+        for d in storage.list_dirs(layout.CURRENT)
+        if d.startswith("source_id=") and (source_id is None or d == f"source_id={source_id}")
+    ]
+    moved = []
+    for d in old_dirs:
+        sid = d.split("=", 1)[1]
+        key = f"source-{sid}"
+        with storage.lock(key):
+            recover(storage, held=frozenset({key}))
+            files = [
+                f
+                for f in storage.list_files(f"{layout.CURRENT}/{d}")
+                if f.endswith(".parquet")
+            ]
+            if not files:
+                storage.rmtree(f"{layout.CURRENT}/{d}")
+                continue
+            tx = Transaction(storage, key)
+            try:
+                for f in files:
+                    month = layout.partition_values(f).get("submitted_month")
+                    if month is None:
+                        raise ValueError(f"{f}: no submitted_month folder")
+                    name = f.rsplit("/", 1)[1]
+                    target = f"{layout.current_dir(sid, month)}/{name}"
+                    tx.put(target, storage.read_parquet(f).cast(layout.current_schema()))
+                    tx.delete(f)
+                tx.commit()
+            except BaseException:
+                tx.abort()
+                raise
+            storage.rmtree(f"{layout.CURRENT}/{d}")
+            moved.append(sid)
+    return moved

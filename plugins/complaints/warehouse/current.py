@@ -94,14 +94,22 @@ def _is_in(column: str, values: list[str]) -> ds.Expression:
     return ds.field(column).isin(pa.array(values, pa.string()))
 
 
+def source_files(storage: Storage, source_id: str) -> list[str]:
+    """Every complaint_current file of one source (one folder per month it has complaints in)."""
+    files: list[str] = []
+    for month_dir in storage.list_dirs(layout.CURRENT):
+        month = layout.current_month(month_dir)
+        if month is None:
+            continue
+        rel = layout.current_dir(source_id, month)
+        files += [f for f in storage.list_files(rel) if f.endswith(".parquet")]
+    return files
+
+
 def read_current(storage: Storage, source_id: str, ids: list[str]) -> pa.Table:
     """The existing current rows of these complaints, whatever month they sit in."""
-    files = [
-        f
-        for f in storage.list_files(f"{layout.CURRENT}/source_id={source_id}")
-        if f.endswith(".parquet")
-    ]
-    if not files or not ids:
+    files = source_files(storage, source_id) if ids else []
+    if not files:
         return layout.current_schema().empty_table()
     dataset = ds.dataset(
         [storage.full(f) for f in files],

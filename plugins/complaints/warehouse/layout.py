@@ -71,7 +71,14 @@ def run_file(source_id: str, day: date, run_id: str) -> str:
 
 
 def current_dir(source_id: str, month: str) -> str:
-    return partition_dir(CURRENT, {"source_id": source_id, "submitted_month": month})
+    """Month first: a month filter prunes whole folders, whatever the sources."""
+    return partition_dir(CURRENT, {"submitted_month": month, "source_id": source_id})
+
+
+def current_month(month_dir: str) -> str | None:
+    """``YYYY-MM`` of a ``submitted_month=YYYY-MM`` folder name (None for anything else)."""
+    key, _, value = month_dir.partition("=")
+    return value if key == "submitted_month" and value else None
 
 
 def current_file(source_id: str, month: str) -> str:
