@@ -169,6 +169,9 @@ def warehouse_recover() -> None:
 
 
 def main() -> None:
+    from complaints.privacy import install_log_redaction
+
+    install_log_redaction()
     _mount_subapps()
     app()
 

@@ -135,13 +135,17 @@ def _from_airflow(conn_id: str) -> Conn | None:
 
 
 def get_connection(conn_id: str) -> Conn:
+    """The connection, its password registered with the log redaction (never logged)."""
+    from complaints.privacy import register_secret
+
     conn = _from_airflow(conn_id)
-    if conn is not None:
-        return conn
-    uri = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
-    if not uri:
-        raise ConnectionNotFound(
-            f"connection {conn_id!r} is not defined: set AIRFLOW_CONN_{conn_id.upper()} "
-            "or add it to Airflow"
-        )
-    return parse_uri(conn_id, uri)
+    if conn is None:
+        uri = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+        if not uri:
+            raise ConnectionNotFound(
+                f"connection {conn_id!r} is not defined: set AIRFLOW_CONN_{conn_id.upper()} "
+                "or add it to Airflow"
+            )
+        conn = parse_uri(conn_id, uri)
+    register_secret(conn.password)
+    return conn

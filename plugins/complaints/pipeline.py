@@ -84,10 +84,11 @@ def ingest_source(
     """
     from complaints.connectors import SourceError, Window, open_connector
     from complaints.mapping import map_batch
-    from complaints.privacy import load_key, pseudonymise
+    from complaints.privacy import install_log_redaction, load_key, pseudonymise
     from complaints.quality import audit_batch, data_docs_index
     from complaints.warehouse import Warehouse
 
+    install_log_redaction()  # idempotent: secrets and NIK/phone/e-mail shapes never reach logs
     settings = settings or Settings.from_env()
     registry = registry_for(settings)
     source = registry.source(source_id)

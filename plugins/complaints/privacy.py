@@ -229,13 +229,26 @@ def _mapped(mapping: Mapping, field: str) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def confidential_rows(raw: pa.Table, mapping: Mapping) -> pa.ChunkedArray | None:
+    """True for rows flagged rahasia, and for rows whose flag is missing or unreadable (when in
+    doubt the text is treated as confidential); None when the batch has no such column."""
+    columns = [c for c in _mapped(mapping, "is_rahasia") if c in raw.column_names]
+    if not columns:
+        return None
+    words = getattr(mapping, "booleans", None) or {}
+    false_words = pa.array(sorted({str(w).strip().lower() for w in words.get("false", [])}))
+    values = pc.utf8_lower(pc.utf8_trim_whitespace(raw.column(columns[0]).cast(pa.string())))
+    return pc.invert(pc.fill_null(pc.is_in(values, value_set=false_words), False))
+
+
 def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
     """A raw batch (the source's own column names) without personal data.
 
     The NIK column (the first of the mapped ones present) becomes ``reporter_key`` in its place
     (a null column at the end when the batch has none); name, phone and e-mail columns and any
     column whose name looks personal are dropped; title and body columns are masked. Columns the
-    mapping names for other canonical fields are kept as they are.
+    mapping names for other canonical fields are kept as they are. The title and body of a
+    rahasia complaint are removed here, before anything is written (raw layer included).
     """
     present = set(raw.column_names)
     nik_columns = [c for c in _mapped(mapping, "reporter_nik") if c in present]
@@ -248,6 +261,7 @@ def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
             kept_by_mapping.update([value] if isinstance(value, str) else value)
     free_text = {c for f in FREE_TEXT_FIELDS for c in _mapped(mapping, f)}
 
+    confidential = confidential_rows(raw, mapping)
     key_column = reporter_key(raw.column(nik_columns[0]), key) if nik_columns else None
     names: list[str] = []
     arrays: list[Any] = []
@@ -261,7 +275,10 @@ def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
             continue
         elif name in free_text:
             names.append(name)
-            arrays.append(mask_texts(raw.column(i)))
+            masked = mask_texts(raw.column(i))
+            if confidential is not None:  # a rahasia complaint's text stays with its institution
+                masked = pc.if_else(confidential, pa.nulls(len(masked), masked.type), masked)
+            arrays.append(masked)
         else:
             names.append(name)
             arrays.append(raw.column(i))

@@ -336,3 +336,24 @@ def test_loaded_key_is_redacted_from_logs(settings, monkeypatch):
     record = _record("key is %s or %s", encoded, key.hex())
     RedactingFilter().filter(record)
     assert record.getMessage() == "key is *** or ***"
+
+
+def test_pseudonymise_removes_rahasia_text_before_anything_is_written():
+    """A rahasia complaint's title and body never leave the extract step (raw layer included);
+    a missing or unreadable flag counts as rahasia, since the text cannot be shown safely."""
+    mapping = SimpleNamespace(
+        columns={**SIMPEL.columns, "is_rahasia": "rahasia"},
+        booleans={"true": ["1", "ya"], "false": ["0", "Tidak"]},
+    )
+    raw = pa.table(
+        {
+            "_row": [0, 1, 2, 3],
+            "judul": ["Pungli di kantor", "Jalan rusak", "Lampu mati", "Banjir"],
+            "isi": ["rahasia", "terbuka", "tidak jelas", "kosong"],
+            "rahasia": ["1", " tidak ", "?", None],
+        }
+    )
+    out = pseudonymise(raw, mapping, KEY)
+    assert out.column("judul").to_pylist() == [None, "Jalan rusak", None, None]
+    assert out.column("isi").to_pylist() == [None, "terbuka", None, None]
+    assert out.column("rahasia").to_pylist() == ["1", " tidak ", "?", None]  # the flag stays
