@@ -211,33 +211,21 @@ def test_a_source_id_cannot_name_a_folder_outside(settings, source_id):
         open_connector(_file_source(source_id), settings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plugins/complaints/connectors/files.py:74 (unsafe_reason) checks a name against "
-    "folder.resolve(), the day folder itself, so a day folder that is a symlink out of the "
-    "drop folder is followed (files.py:204 read); check against drop_dir.resolve() instead",
-)
 def test_a_day_folder_symlinked_outside_is_not_read(settings, outside):
     (settings.drop_dir / "kab-3327").mkdir(parents=True)
     os.symlink(outside, settings.drop_dir / "kab-3327" / DAY.isoformat())
-    _conn, tickets = _read_files(settings)
-    assert "OUTSIDE" not in tickets
+    with pytest.raises(SourceError, match="outside the drop folder"):
+        _read_files(settings)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plugins/complaints/connectors/files.py:74 (unsafe_reason): a source folder that "
-    "is a symlink out of the drop folder is followed; check the resolved path is inside "
-    "settings.drop_dir.resolve()",
-)
 def test_a_source_folder_symlinked_outside_is_not_read(settings, tmp_path):
     elsewhere = tmp_path / "other-root"
     (elsewhere / DAY.isoformat()).mkdir(parents=True)
     (elsewhere / DAY.isoformat() / "secret.csv").write_text(CSV.format(ticket="OUTSIDE"))
     settings.drop_dir.mkdir(parents=True)
     os.symlink(elsewhere, settings.drop_dir / "kab-3327")
-    _conn, tickets = _read_files(settings)
-    assert "OUTSIDE" not in tickets
+    with pytest.raises(SourceError, match="outside the drop folder"):
+        _read_files(settings)
 
 
 # --- spreadsheet formulas -------------------------------------------------------------------

@@ -112,6 +112,14 @@ class FileConnector(Connector):
     def folder(self, day: date) -> Path:
         return self.drop_root / day.isoformat()
 
+    def _check_inside_drop_dir(self, folder: Path) -> None:
+        """Refuse a source or day folder that is a link out of the drop folder."""
+        if not folder.exists():
+            return
+        root = Path(self.settings.drop_dir).resolve()
+        if not folder.resolve().is_relative_to(root):
+            raise self.error(f"{folder.name}: folder resolves outside the drop folder; not read")
+
     def manifest_path(self, day: date) -> Path:
         return self.claims_root / f"{day.isoformat()}.json"
 
@@ -165,6 +173,7 @@ class FileConnector(Connector):
     def claim(self, day: date) -> list[str]:
         """The files to read for ``day``, in claim order; updates the manifest."""
         folder = self.folder(day)
+        self._check_inside_drop_dir(folder)
         claim = self._load_claim(day)
         changed = False
         claimed = []
