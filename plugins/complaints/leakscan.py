@@ -11,6 +11,7 @@ the sources, run the pipeline, ``assert scan_paths([warehouse, outbox, logs], ne
 from __future__ import annotations
 
 import bz2
+import functools
 import gzip
 import io
 import logging
@@ -71,21 +72,38 @@ def _kind(data: bytes) -> str:
 # --- matching ------------------------------------------------------------------------------
 
 
+def _re2_escape(needle: str) -> str:
+    """Escape for RE2 (pyarrow's regex engine): every ASCII punctuation character."""
+    return "".join("\\" + ch if ch.isascii() and not ch.isalnum() and ch != " " else ch
+                   for ch in needle)  # fmt: skip
+
+
+@functools.lru_cache(maxsize=8)
+def _pattern(needles: tuple[str, ...]) -> str:
+    """One alternation of all needles: RE2 matches it in linear time, however many needles."""
+    return "|".join(_re2_escape(n) for n in needles)
+
+
+def _hit_rows(values: pa.Array, needles: list[str]) -> pa.Array | None:
+    """The values containing any needle (case-insensitive), or None when there is none."""
+    if len(values) == 0 or values.null_count == len(values):
+        return None
+    hits = pc.match_substring_regex(values, _pattern(tuple(needles)), ignore_case=True)
+    return hits if pc.any(hits).as_py() else None
+
+
 def _in_bytes(data: bytes, needles: list[str]) -> list[tuple[str, str]]:
-    lowered = data.lower()
-    text: str | None = None
+    texts = [data]
+    if b"\x00" in data:  # UTF-16 text hides ASCII needles between NUL bytes
+        texts.append(data.decode("utf-16-le", errors="ignore").encode("utf-8"))
     found = []
-    for needle in needles:
-        variants = {needle.encode(), needle.encode("utf-16-le")}
-        lower_variants = {needle.lower().encode(), needle.lower().encode("utf-16-le")}
-        if any(v in data for v in variants) or any(v in lowered for v in lower_variants):
-            found.append((needle, "bytes"))
+    for text in texts:
+        values = pa.array([text], pa.binary())
+        if _hit_rows(values, needles) is None:
             continue
-        if not needle.isascii():  # non-ASCII letters only fold case after decoding
-            if text is None:
-                text = data.decode("utf-8", errors="ignore").casefold()
-            if needle.casefold() in text:
-                found.append((needle, "bytes (utf-8 text)"))
+        folded = text.decode("utf-8", errors="ignore").casefold()
+        where = "bytes"  # found in the bytes as UTF-8 or as UTF-16
+        found += [(n, where) for n in needles if n.casefold() in folded]
     return found
 
 
@@ -135,12 +153,15 @@ def _in_table(table: pa.Table, needles: list[str], label: str, offset: int = 0):
         start = offset
         for chunk in table.column(name).chunks:
             for leaf, values, aligned in _string_leaves(name, chunk):
-                for needle in needles:
-                    hits = pc.match_substring(values, needle, ignore_case=True)
-                    if pc.any(hits).as_py():
+                hits = _hit_rows(values, needles)
+                if hits is None:
+                    continue
+                for needle in needles:  # only the few rows that matched are looked at again
+                    own = pc.match_substring(values, needle, ignore_case=True)
+                    if pc.any(own).as_py():
                         where = f"{label} column {leaf}"
                         if aligned:
-                            where += f" row {start + pc.index(hits, True).as_py()}"
+                            where += f" row {start + pc.index(own, True).as_py()}"
                         found.append((needle, where))
             start += len(chunk)
     return found
