@@ -149,22 +149,35 @@ def _in_table(table: pa.Table, needles: list[str], label: str, offset: int = 0):
     for needle in needles:
         if any(needle.casefold() in str(n).casefold() for n in table.column_names):
             found.append((needle, f"{label} column name"))
-    for name in table.column_names:
-        start = offset
-        for chunk in table.column(name).chunks:
-            for leaf, values, aligned in _string_leaves(name, chunk):
-                hits = _hit_rows(values, needles)
-                if hits is None:
-                    continue
-                for needle in needles:  # only the few rows that matched are looked at again
-                    own = pc.match_substring(values, needle, ignore_case=True)
-                    if pc.any(own).as_py():
-                        where = f"{label} column {leaf}"
-                        if aligned:
-                            where += f" row {start + pc.index(own, True).as_py()}"
-                        found.append((needle, where))
-            start += len(chunk)
+    leaves = [
+        (name, start, leaf, values, aligned)
+        for name in table.column_names
+        for start, chunk in _chunk_starts(table.column(name), offset)
+        for leaf, values, aligned in _string_leaves(name, chunk)
+    ]
+    # one regex pass over every text value of the table; columns are looked at one by one only
+    # when it finds something (compiling the alternation costs more than matching it)
+    everything = [v.cast(pa.large_binary()) for *_, v, _ in leaves if len(v)]
+    if not everything or _hit_rows(pa.concat_arrays(everything), needles) is None:
+        return found
+    for _name, start, leaf, values, aligned in leaves:
+        if _hit_rows(values, needles) is None:
+            continue
+        for needle in needles:
+            own = pc.match_substring(values, needle, ignore_case=True)
+            if pc.any(own).as_py():
+                where = f"{label} column {leaf}"
+                if aligned:
+                    where += f" row {start + pc.index(own, True).as_py()}"
+                found.append((needle, where))
     return found
+
+
+def _chunk_starts(column: pa.ChunkedArray, offset: int) -> Iterator[tuple[int, pa.Array]]:
+    start = offset
+    for chunk in column.chunks:
+        yield start, chunk
+        start += len(chunk)
 
 
 # --- decoders ------------------------------------------------------------------------------
@@ -237,10 +250,10 @@ def _scan_duckdb(path: Path, needles: list[str]) -> list[tuple[str, str]]:
     found = []
     con = duckdb.connect(str(path), read_only=True)
     try:
+        # base tables only: a view's rows live in other files (the warehouse's Parquet),
+        # which the scan reads on their own; scanning views would read them all again
         relations = con.execute(
             "SELECT database_name, schema_name, table_name FROM duckdb_tables() "
-            "WHERE NOT internal UNION ALL "
-            "SELECT database_name, schema_name, view_name FROM duckdb_views() "
             "WHERE NOT internal"
         ).fetchall()
         for database, schema, name in relations:
