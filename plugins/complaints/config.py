@@ -37,6 +37,8 @@ class Settings:
     cuti_bersama_is_holiday: bool = True
     rating_prior_weight: float = 10.0
     quarantine_threshold: float = 0.05
+    #: processes rendering report PDFs (1 where the task may not start processes, e.g. Celery)
+    report_workers: int = 1
     extra: dict = field(default_factory=dict)
 
     @property
@@ -83,4 +85,5 @@ class Settings:
             cuti_bersama_is_holiday=os.environ.get("COMPLAINTS_CUTI_BERSAMA", "1") != "0",
             rating_prior_weight=float(os.environ.get("COMPLAINTS_RATING_PRIOR", "10")),
             quarantine_threshold=float(os.environ.get("COMPLAINTS_QUARANTINE_THRESHOLD", "0.05")),
+            report_workers=max(1, int(os.environ.get("COMPLAINTS_REPORT_WORKERS", "1"))),
         )

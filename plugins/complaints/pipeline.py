@@ -415,7 +415,9 @@ def build_period_reports(period: str, period_start: date, settings: Settings | N
     con = Warehouse(settings).connect()
     try:
         con.register("sources", registry_for(settings).to_frame())
-        files = build_reports(con, period, period_start, settings.outbox)
+        files = build_reports(
+            con, period, period_start, settings.outbox, workers=settings.report_workers
+        )
         delivery = _deliver(con, files, settings)
     finally:
         con.close()

@@ -51,9 +51,10 @@ def prepare_airflow(settings: Settings) -> None:
     env = airflow_env(settings)
     os.environ.setdefault("COMPLAINTS_TASK_RETRIES", "1")
     os.environ.setdefault("COMPLAINTS_RETRY_DELAY_S", "2")
-    os.environ.setdefault(
-        "COMPLAINTS_PUBLISH_DEADLINE", "off"
-    )  # see alerts.publication_deadline_alert
+    # see alerts.publication_deadline_alert: dag.test() cannot end a run with a DeadlineAlert
+    os.environ.setdefault("COMPLAINTS_PUBLISH_DEADLINE", "off")
+    # dag.test() runs tasks in this process, which may start PDF-rendering workers
+    os.environ.setdefault("COMPLAINTS_REPORT_WORKERS", str(os.cpu_count() or 1))
     os.environ.update(env)
     home = Path(env["AIRFLOW_HOME"])
     home.mkdir(parents=True, exist_ok=True)
