@@ -392,3 +392,13 @@ def test_volume_flags_the_batch(with_gx):
     assert not check["success"]
     assert audit(*batch(records), recent_counts=history, volume_factor=25).batch_ok
     assert audit(*batch(records), recent_counts=[]).batch_ok
+
+
+def test_batch_policy_needs_a_minimum_of_bad_rows_on_a_small_day():
+    """2 bad rows of 16 (12.5%) is noise on a small regency's day; 3 of 16 is not."""
+    two = audit(*batch(broken(16, {i: {"rating": 7} for i in range(2)})))
+    assert two.batch_ok and two.quarantine.num_rows == 2
+    three = audit(*batch(broken(16, {i: {"rating": 7} for i in range(3)})))
+    assert not three.batch_ok
+    assert three.batch_reason.startswith("quarantined 3 of 16 rows (18.8%)")
+    assert audit(*batch(broken(16, {0: {"rating": 7}})), min_bad_rows=1).batch_ok is False
