@@ -9,6 +9,7 @@ except the "updated" value it tracks for the cursor it reports (``max_updated``)
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -176,7 +177,7 @@ class UpdatedTracker:
         return self._best_text
 
 
-class Connector:
+class Connector(ABC):
     """Base class: ``read(window)`` yields batches; ``max_updated`` and ``notes`` after it."""
 
     kind = "base"
@@ -189,13 +190,14 @@ class Connector:
         self.max_updated: str | None = None
         self.notes: list[str] = []
 
-    def read(self, window: Window) -> Iterator[pa.Table]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def read(self, window: Window) -> Iterator[pa.Table]:
+        """Stream the window's records as string-valued Arrow batches."""
 
     def describe(self) -> str:
         return f"{self.kind} connector for {self.source_id}"
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - nothing to release unless a subclass holds resources
         """Release resources (engines, clients); reading again reopens them."""
 
     def __enter__(self):

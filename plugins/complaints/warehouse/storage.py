@@ -18,6 +18,7 @@ from __future__ import annotations
 import fcntl
 import os
 import shutil
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 import pyarrow as pa
@@ -57,7 +58,7 @@ class Lock:
         self.release()
 
 
-class Storage:
+class Storage(ABC):
     """Common operations over a pyarrow file system rooted at ``base``."""
 
     fs: pafs.FileSystem
@@ -68,8 +69,8 @@ class Storage:
     def full(self, rel: str) -> str:
         return f"{self.base}/{rel}" if rel else self.base
 
-    def uri(self, rel: str = "") -> str:
-        raise NotImplementedError
+    @abstractmethod
+    def uri(self, rel: str = "") -> str: ...
 
     # -- reading -----------------------------------------------------------------------------
     def exists(self, rel: str) -> bool:
@@ -110,16 +111,16 @@ class Storage:
             return pq.read_schema(f)
 
     # -- writing -----------------------------------------------------------------------------
-    def write_parquet(self, rel: str, table: pa.Table) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def write_parquet(self, rel: str, table: pa.Table) -> None: ...
 
-    def write_bytes_atomic(self, rel: str, data: bytes) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def write_bytes_atomic(self, rel: str, data: bytes) -> None: ...
 
-    def move(self, src: str, dst: str) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def move(self, src: str, dst: str) -> None: ...
 
-    def sync_dirs(self, rels: set[str]) -> None:
+    def sync_dirs(self, rels: set[str]) -> None:  # noqa: B027 - only local storage has dirs to sync
         """Make completed renames durable (local only)."""
 
     def delete(self, rel: str) -> None:
@@ -173,7 +174,7 @@ class LocalStorage(Storage):
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(self.path(src), target)
 
-    def sync_dirs(self, rels: set[str]) -> None:
+    def sync_dirs(self, rels: set[str]) -> None:  # noqa: B027 - only local storage has dirs to sync
         for rel in sorted(rels):
             if self.path(rel).is_dir():
                 _fsync_dir(self.path(rel))
