@@ -40,8 +40,8 @@ test: venv
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check dags plugins tests
-	$(BIN)/ruff format --check dags plugins tests
+	$(BIN)/ruff check dags plugins tests bench
+	$(BIN)/ruff format --check dags plugins tests bench
 
 bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -67,8 +67,8 @@ def complaints_daily():
     def summarize_day(day: str, outlet_events=None) -> dict:
         from datetime import date
 
+        from complaints.daily import build_quality_docs, day_summary
         from complaints.orchestration.summary import log_summary
-        from complaints.pipeline import build_quality_docs, day_summary
 
         rows = day_summary(date.fromisoformat(day))
         data_docs = build_quality_docs()

@@ -4,7 +4,7 @@
 **What**: recomputes `institution_metrics`, `region_metrics`, `national_metrics` and
 `overdue_complaints` for every period (day, ISO week, month, rolling 30 days) that contains a
 day `complaints_daily` has just published, as of that day, with the SQL in `include/sql/`
-(`complaints.pipeline.compute_day_metrics`). Runs on its own whenever `complaint_current` is
+(`complaints.daily.compute_day_metrics`). Runs on its own whenever `complaint_current` is
 updated, so a backfilled or re-run day flows on by itself.
 
 **Inputs**: `complaint_current`, `ingest_runs`, the registry; `params.day` for a manual run.
@@ -35,8 +35,8 @@ from complaints.orchestration.policy import DEFAULT_ARGS
 def complaints_metrics():
     @task(outlets=[INSTITUTION_METRICS])
     def compute_metrics(params=None, triggering_asset_events=None, outlet_events=None) -> dict:
+        from complaints.daily import compute_day_metrics
         from complaints.orchestration.context import triggered_days
-        from complaints.pipeline import compute_day_metrics
 
         days = triggered_days(triggering_asset_events, params)
         written = {d.isoformat(): compute_day_metrics(d) for d in days}

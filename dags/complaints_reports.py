@@ -4,7 +4,7 @@
 **What**: when a day that closes a period (a Sunday closes its ISO week, the last day of a month
 closes the month) has fresh metrics, builds each institution's report (PDF + XLSX, in Bahasa
 Indonesia) and the national report for KemenPAN-RB into the outbox, refreshes the outbox index,
-and e-mails each institution its own report (`complaints.pipeline.build_period_reports`).
+and e-mails each institution its own report (`complaints.daily.build_period_reports`).
 
 **Inputs**: the metrics tables, `overdue_complaints`, `ingest_runs`, the registry.
 **Outputs**: `<outbox>/<period>/<period_start>/<institution>/...`, `<outbox>/index.html`.
@@ -36,8 +36,8 @@ from complaints.orchestration.policy import DEFAULT_ARGS
 def complaints_reports():
     @task
     def build_reports(params=None, triggering_asset_events=None) -> list[dict]:
+        from complaints.daily import build_period_reports, closed_periods
         from complaints.orchestration.context import triggered_days
-        from complaints.pipeline import build_period_reports, closed_periods
 
         built = []
         for day in triggered_days(triggering_asset_events, params):

@@ -125,9 +125,7 @@ class WorkingCalendar:
         n_arr = np.broadcast_to(np.asarray(n, dtype=np.int64), days.shape)
         out = np.full(days.shape, np.datetime64("NaT"), dtype="datetime64[D]")
         ok = ~np.isnat(days)
-        out[ok] = np.busday_offset(
-            days[ok], n_arr[ok], roll="backward", busdaycal=self.busdaycal
-        )
+        out[ok] = np.busday_offset(days[ok], n_arr[ok], roll="backward", busdaycal=self.busdaycal)
         self._check_range(out)
         return out
 
@@ -190,4 +188,3 @@ def local_dates(ts_utc, tz) -> np.ndarray:
         local = ts[rows].dt.tz_convert(str(zone)).dt.tz_localize(None)
         out[rows] = local.to_numpy().astype("datetime64[D]")
     return out
-

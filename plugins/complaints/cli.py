@@ -109,7 +109,7 @@ def ingest(
 @app.command()
 def metrics(day: Annotated[str, typer.Option(help="YYYY-MM-DD, the as-of day")]) -> None:
     """Recompute the metrics of every period containing DAY, as of DAY."""
-    from complaints.pipeline import compute_day_metrics
+    from complaints.daily import compute_day_metrics
 
     typer.echo(json.dumps(compute_day_metrics(date.fromisoformat(day)), indent=2))
 
@@ -120,7 +120,7 @@ def reports(
     start: Annotated[str, typer.Option(help="period start, YYYY-MM-DD")],
 ) -> None:
     """Build the reports of one closed period into the outbox."""
-    from complaints.pipeline import build_period_reports
+    from complaints.daily import build_period_reports
 
     typer.echo(json.dumps(build_period_reports(period, date.fromisoformat(start)), indent=2))
 
@@ -133,8 +133,8 @@ def runs_show(
     """Per source: status, rows read, loaded and quarantined for DAY."""
     import pandas as pd
 
+    from complaints.daily import day_summary
     from complaints.orchestration.summary import format_summary
-    from complaints.pipeline import day_summary
 
     rows = day_summary(date.fromisoformat(day))
     if fmt == "table":

@@ -253,8 +253,7 @@ def _scan_duckdb(path: Path, needles: list[str]) -> list[tuple[str, str]]:
         # base tables only: a view's rows live in other files (the warehouse's Parquet),
         # which the scan reads on their own; scanning views would read them all again
         relations = con.execute(
-            "SELECT database_name, schema_name, table_name FROM duckdb_tables() "
-            "WHERE NOT internal"
+            "SELECT database_name, schema_name, table_name FROM duckdb_tables() WHERE NOT internal"
         ).fetchall()
         for database, schema, name in relations:
             qualified = ".".join('"' + part.replace('"', '""') + '"'

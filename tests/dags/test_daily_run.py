@@ -34,8 +34,9 @@ def embedded(settings, monkeypatch, airflow_db):
     with serve_api(settings, token="test-token") as api:
         for key, value in local_connections(settings, api.base_url, "test-token").items():
             monkeypatch.setenv(key, value)
-        dags = {d: load_dag(d) for d in ("complaints_daily", "complaints_metrics",
-                                         "complaints_reports")}
+        dags = {
+            d: load_dag(d) for d in ("complaints_daily", "complaints_metrics", "complaints_reports")
+        }
         yield settings, registry, summary, dags
 
 

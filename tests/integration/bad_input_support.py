@@ -119,7 +119,9 @@ class Outcome:
         return [r for q in self.quarantine for r in q["reasons"]]
 
     def reasons_of(self, complaint_id: str) -> list[str]:
-        return [r for q in self.quarantine if q["complaint_id"] == complaint_id for r in q["reasons"]]
+        return [
+            r for q in self.quarantine if q["complaint_id"] == complaint_id for r in q["reasons"]
+        ]
 
 
 class Lapor:
@@ -357,8 +359,10 @@ def build_fixtures() -> dict[str, bytes]:
         ]
     )
     f["ratings.csv"] = _csv_bytes(
-        [good_row(9130 + n, **{"Nilai": v, "Status": "SELESAI"}) for n, v in
-         enumerate(["0", "6", "lima", "5"], start=1)]
+        [
+            good_row(9130 + n, **{"Nilai": v, "Status": "SELESAI"})
+            for n, v in enumerate(["0", "6", "lima", "5"], start=1)
+        ]
     )
     f["unknown_regions.csv"] = _csv_bytes(
         [

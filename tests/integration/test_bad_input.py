@@ -364,8 +364,8 @@ def test_xlsx_second_sheet_with_another_header_is_noted(lapor):
         },
     )
     out = published(lapor.ingest(), read=2, loaded=2)
-    assert "sheet 'Ringkasan' skipped: its header differs from the first sheet's" in (
-        out.run["error"]
+    assert (
+        "sheet 'Ringkasan' skipped: its header differs from the first sheet's" in (out.run["error"])
     )
 
 

@@ -97,14 +97,9 @@ def planted_values(settings, sources) -> dict[str, set[str]]:
 def pipeline_run(settings, monkeypatch, tmp_path, caplog):
     """Simulate, ingest every source-day, metrics, reports, Data Docs; logs captured."""
     from complaints.config import Settings
+    from complaints.daily import build_period_reports, closed_periods, compute_day_metrics
     from complaints.orchestration.local import local_connections
-    from complaints.pipeline import (
-        build_period_reports,
-        closed_periods,
-        compute_day_metrics,
-        ingest_source,
-        registry_for,
-    )
+    from complaints.pipeline import ingest_source, registry_for
     from complaints.quality import build_data_docs
     from complaints.simulate import serve_api, simulate
 

@@ -18,9 +18,14 @@ TOKEN = "t0ken"
 
 
 def _source(sid, tz="Asia/Jakarta", region="32"):
-    return SimpleNamespace(id=sid, level="provinsi", region_code=region, timezone=tz,
-                           population=6_000_000, connector=SimpleNamespace(kind="http",
-                                                                           options={}))
+    return SimpleNamespace(
+        id=sid,
+        level="provinsi",
+        region_code=region,
+        timezone=tz,
+        population=6_000_000,
+        connector=SimpleNamespace(kind="http", options={}),
+    )
 
 
 def _get(base, path, token=TOKEN, **params):
@@ -36,8 +41,14 @@ def _get(base, path, token=TOKEN, **params):
 
 @pytest.fixture
 def api(settings):
-    summary = simulate(settings, [_source("prov-32"), _source("prov-73", "Asia/Makassar", "73")],
-                       DAY1, DAY2, seed=1, scale=0.2)
+    summary = simulate(
+        settings,
+        [_source("prov-32"), _source("prov-73", "Asia/Makassar", "73")],
+        DAY1,
+        DAY2,
+        seed=1,
+        scale=0.2,
+    )
     with serve_api(settings, token=TOKEN, fail_sources=["prov-down"]) as server:
         yield server, summary
 
@@ -45,9 +56,14 @@ def api(settings):
 def _all(base, source_id, since, before, per_page):
     page, out, pages = 1, [], 0
     while page:
-        status, body = _get(base, f"/api/v1/sources/{source_id}/complaints",
-                            updated_since=since, updated_before=before, page=page,
-                            per_page=per_page)
+        status, body = _get(
+            base,
+            f"/api/v1/sources/{source_id}/complaints",
+            updated_since=since,
+            updated_before=before,
+            page=page,
+            per_page=per_page,
+        )
         assert status == 200
         assert body["page"] == page
         out += body["data"]
@@ -69,8 +85,9 @@ def test_window_and_pagination(api):
     server, summary = api
     frame = summary.to_frame().set_index(["source_id", "day"])
     # the WIB day 2026-10-29 is [10-28T17:00Z, 10-29T17:00Z)
-    rows, pages = _all(server.base_url, "prov-32", "2026-10-28T17:00:00Z",
-                       "2026-10-29T17:00:00Z", per_page=7)
+    rows, pages = _all(
+        server.base_url, "prov-32", "2026-10-28T17:00:00Z", "2026-10-29T17:00:00Z", per_page=7
+    )
     assert len(rows) == frame.loc[("prov-32", DAY1), "versions"]
     assert pages == max(1, -(-len(rows) // 7))  # the last page says next_page null
     stamps = [r["updated_at"] for r in rows]
@@ -79,12 +96,21 @@ def test_window_and_pagination(api):
     ids = [(r["tracking_id"], r["updated_at"]) for r in rows]
     assert len(set(ids)) == len(ids)  # no row on two pages
     # WITA midnight is 16:00 UTC; offsets in the query work too
-    rows73, _ = _all(server.base_url, "prov-73", "2026-10-30T00:00:00+08:00",
-                     "2026-10-31T00:00:00+08:00", per_page=500)
+    rows73, _ = _all(
+        server.base_url,
+        "prov-73",
+        "2026-10-30T00:00:00+08:00",
+        "2026-10-31T00:00:00+08:00",
+        per_page=500,
+    )
     assert len(rows73) == frame.loc[("prov-73", DAY2), "versions"]
     # a single big page and the empty tail
-    status, body = _get(server.base_url, "/api/v1/sources/prov-32/complaints",
-                        updated_since="2026-10-28T17:00:00Z", per_page=5000)
+    status, body = _get(
+        server.base_url,
+        "/api/v1/sources/prov-32/complaints",
+        updated_since="2026-10-28T17:00:00Z",
+        per_page=5000,
+    )
     assert body["next_page"] is None
     assert len(body["data"]) == frame.loc["prov-32", "versions"].sum()
     status, body = _get(server.base_url, "/api/v1/sources/nobody/complaints")
@@ -110,8 +136,7 @@ def test_faults_and_bad_requests(api, settings):
     with serve_api(settings, token=TOKEN, fail_rate=1.0) as flaky:
         assert _get(flaky.base_url, "/api/v1/sources/prov-32/complaints")[0] == 500
     with serve_api(settings, token=TOKEN, fail_rate=0.5, seed=3) as flaky:
-        codes = [_get(flaky.base_url, "/api/v1/sources/prov-32/complaints")[0]
-                 for _ in range(20)]
+        codes = [_get(flaky.base_url, "/api/v1/sources/prov-32/complaints")[0] for _ in range(20)]
         assert {200, 500} == set(codes)
 
 

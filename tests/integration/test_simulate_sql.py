@@ -14,8 +14,14 @@ from complaints.simulate import simulate
 
 DAY1, DAY2 = dt.date(2026, 10, 29), dt.date(2026, 10, 30)
 SOURCES = [
-    SimpleNamespace(id=sid, level="kabupaten", region_code=rc, timezone=tz, population=pop,
-                    connector=SimpleNamespace(kind="sql", options={}))
+    SimpleNamespace(
+        id=sid,
+        level="kabupaten",
+        region_code=rc,
+        timezone=tz,
+        population=pop,
+        connector=SimpleNamespace(kind="sql", options={}),
+    )
     for sid, rc, tz, pop in (
         ("kab-3201", "32.01", "Asia/Jakarta", 900_000),
         ("kota-7371", "73.71", "Asia/Makassar", 1_400_000),
@@ -33,8 +39,9 @@ def database(request, tmp_path):
         url = f"sqlite:///{tmp_path / 'regional.sqlite'}"
     elif kind == "postgres":
         host, port = require_service("postgres")
-        admin = sa.create_engine(f"postgresql+psycopg2://postgres@{host}:{port}/postgres",
-                                 isolation_level="AUTOCOMMIT")
+        admin = sa.create_engine(
+            f"postgresql+psycopg2://postgres@{host}:{port}/postgres", isolation_level="AUTOCOMMIT"
+        )
         with admin.connect() as c:
             c.execute(sa.text(f'CREATE DATABASE "{name}"'))
         url = f"postgresql+psycopg2://postgres@{host}:{port}/{name}"
@@ -73,8 +80,9 @@ def _rows(url: str) -> list[tuple]:
 
 def test_simulate_writes_the_change_log_idempotently(database, settings):
     kind, url = database
-    summary = simulate(settings, SOURCES, DAY1, DAY2, seed=11, scale=0.3, broken_share=0.05,
-                       sql_url=url)
+    summary = simulate(
+        settings, SOURCES, DAY1, DAY2, seed=11, scale=0.3, broken_share=0.05, sql_url=url
+    )
     rows = _rows(url)
     frame = summary.to_frame()
     assert len(rows) == frame["versions"].sum() > 0
@@ -88,8 +96,9 @@ def test_simulate_writes_the_change_log_idempotently(database, settings):
         assert frame["bad_date"].sum() == 0  # typed columns: no unparseable dates
         assert all(r[3] is None or isinstance(r[3], int) for r in rows)
     assert {r[4] for r in rows} <= {0, 1}
-    assert {r[6].date() if not isinstance(r[6], str) else dt.date.fromisoformat(r[6][:10])
-            for r in rows} == {DAY1, DAY2}
+    assert {
+        r[6].date() if not isinstance(r[6], str) else dt.date.fromisoformat(r[6][:10]) for r in rows
+    } == {DAY1, DAY2}
     # a complaint comes back on a later day with a new status
     by_id: dict[str, set] = {}
     for r in rows:
@@ -99,15 +108,15 @@ def test_simulate_writes_the_change_log_idempotently(database, settings):
 
     # re-running the range, or one day of it, replaces instead of appending
     simulate(settings, SOURCES, DAY1, DAY2, seed=11, scale=0.3, broken_share=0.05, sql_url=url)
-    simulate(settings, SOURCES[:1], DAY2, DAY2, seed=11, scale=0.3, broken_share=0.05,
-             sql_url=url)
+    simulate(settings, SOURCES[:1], DAY2, DAY2, seed=11, scale=0.3, broken_share=0.05, sql_url=url)
     assert _rows(url) == rows
 
 
 def test_planted_missing_ids_are_null_rows(database, settings):
     _kind, url = database
-    summary = simulate(settings, SOURCES[:1], DAY1, DAY1, seed=2, scale=0.5, broken_share=0.2,
-                       sql_url=url)
+    summary = simulate(
+        settings, SOURCES[:1], DAY1, DAY1, seed=2, scale=0.5, broken_share=0.2, sql_url=url
+    )
     planted = summary.broken("kab-3201", DAY1)
     rows = _rows(url)
     assert sum(1 for r in rows if r[1] is None) == planted["missing_id"]

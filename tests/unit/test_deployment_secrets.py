@@ -129,7 +129,9 @@ def test_admin_credentials_come_from_env_and_the_password_stays_in_init(resolved
 
 
 def test_the_password_file_lives_on_a_named_volume(resolved):
-    path = resolved["x-airflow-common"]["environment"]["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]
+    path = resolved["x-airflow-common"]["environment"][
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"
+    ]
     mounts = [v.split(":") for v in resolved["x-airflow-common"]["volumes"]]
     holder = [m for m in mounts if Path(path).is_relative_to(m[1])]
     assert holder, f"{path} is on a mounted volume"

@@ -281,7 +281,10 @@ def test_no_report_cell_is_a_formula_and_triggers_are_kept_as_text(evil_reports)
                     value = cell.value
                     if isinstance(value, str):
                         assert not value.startswith(tuple(FORMULAS)), (
-                            report.xlsx.name, ws.title, cell.coordinate, value
+                            report.xlsx.name,
+                            ws.title,
+                            cell.coordinate,
+                            value,
                         )
                         if value.startswith("'") and value[1:] in FORMULAS.values():
                             seen.add(value[1])

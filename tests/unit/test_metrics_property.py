@@ -46,7 +46,9 @@ def complaints(draw):
                 stamps[name] = at.strftime("%Y-%m-%d %H:%M")
         rows.append(
             complaint(
-                f"c{i}", institution, submitted.strftime("%Y-%m-%d %H:%M"),
+                f"c{i}",
+                institution,
+                submitted.strftime("%Y-%m-%d %H:%M"),
                 timezone=TZ[institution],
                 status=draw(st.sampled_from(STATUSES)),
                 classification=draw(

@@ -48,8 +48,11 @@ def _rows():
     for n in range(10):
         rows.append(
             complaint(
-                f"ot-{n}", "other", "2022-06-15 03:00",
-                status="closed" if n < 5 else "verified", rating=3,
+                f"ot-{n}",
+                "other",
+                "2022-06-15 03:00",
+                status="closed" if n < 5 else "verified",
+                rating=3,
             )
         )
     return rows

@@ -41,10 +41,16 @@ def _run(rows, as_of, cuti_bersama=True):
 def test_deadline_day_is_met_the_day_after_is_breached():
     rows = [
         # verified 14:30 UTC Wed 6 Mar = 23:30 WIT, still the deadline day
-        complaint("on-time", "kota-jayapura", FRI_EVENING_WIT, timezone=PAPUA,
-                  status="verified", verified_at="2024-03-06 14:30",
-                  # forwarded 15:30 UTC Wed 6 Mar = 00:30 WIT Thu 7 Mar: one day late
-                  forwarded_at="2024-03-06 15:30"),
+        complaint(
+            "on-time",
+            "kota-jayapura",
+            FRI_EVENING_WIT,
+            timezone=PAPUA,
+            status="verified",
+            verified_at="2024-03-06 14:30",
+            # forwarded 15:30 UTC Wed 6 Mar = 00:30 WIT Thu 7 Mar: one day late
+            forwarded_at="2024-03-06 15:30",
+        ),
     ]
     con, out = _run(rows, "2024-03-29")
     outcomes = _outcomes(con)
@@ -78,10 +84,17 @@ def test_open_complaint_pending_until_deadline_then_breached():
 def test_saturday_utc_instant_in_papua_vs_friday_in_jakarta():
     # 15:30 UTC Thu 29 Feb = 00:30 WIT Fri 1 Mar (deadline Wed 6) = 22:30 WIB Thu (deadline Tue 5)
     rows = [
-        complaint("wit", "kota-jayapura", "2024-02-29 15:30", timezone=PAPUA,
-                  status="verified", verified_at="2024-03-06 03:00"),
-        complaint("wib", "kemen", "2024-02-29 15:30", status="verified",
-                  verified_at="2024-03-06 03:00"),
+        complaint(
+            "wit",
+            "kota-jayapura",
+            "2024-02-29 15:30",
+            timezone=PAPUA,
+            status="verified",
+            verified_at="2024-03-06 03:00",
+        ),
+        complaint(
+            "wib", "kemen", "2024-02-29 15:30", status="verified", verified_at="2024-03-06 03:00"
+        ),
     ]
     con, _ = _run(rows, "2024-03-29")
     outcomes = _outcomes(con)
@@ -93,9 +106,15 @@ def _first_response_rows():
     return [
         # forwarded Mon 4 Mar 10:00 WIB; no first_response_at, so followed_up_at counts:
         # 16:00 UTC Wed 13 Mar = 23:00 WIB Wed 13 Mar
-        complaint("fr", "kemen", "2024-03-01 03:00", status="followed_up",
-                  verified_at="2024-03-04 02:00", forwarded_at="2024-03-04 03:00",
-                  followed_up_at="2024-03-13 16:00"),
+        complaint(
+            "fr",
+            "kemen",
+            "2024-03-01 03:00",
+            status="followed_up",
+            verified_at="2024-03-04 02:00",
+            forwarded_at="2024-03-04 03:00",
+            followed_up_at="2024-03-13 16:00",
+        ),
     ]
 
 
@@ -109,20 +128,47 @@ def test_first_response_falls_back_to_follow_up_and_respects_cuti_bersama():
 def test_completion_limits_by_classification():
     rows = [
         # pengaduan berkadar pengawasan: 60 wd from Thu 2 Jan 2025 -> Thu 10 Apr 2025
-        complaint("b-met", "kemen", "2025-01-02 02:00", status="followed_up", berkadar=True,
-                  forwarded_at="2025-01-02 03:00", followed_up_at="2025-04-10 09:00"),
-        complaint("b-late", "kemen", "2025-01-02 02:00", status="closed", berkadar=True,
-                  forwarded_at="2025-01-02 03:00", closed_at="2025-04-11 09:00"),
+        complaint(
+            "b-met",
+            "kemen",
+            "2025-01-02 02:00",
+            status="followed_up",
+            berkadar=True,
+            forwarded_at="2025-01-02 03:00",
+            followed_up_at="2025-04-10 09:00",
+        ),
+        complaint(
+            "b-late",
+            "kemen",
+            "2025-01-02 02:00",
+            status="closed",
+            berkadar=True,
+            forwarded_at="2025-01-02 03:00",
+            closed_at="2025-04-11 09:00",
+        ),
         # the same dates as a plain pengaduan (14 wd) are long breached
-        complaint("p-late", "kemen", "2025-01-02 02:00", status="followed_up",
-                  forwarded_at="2025-01-02 03:00", followed_up_at="2025-04-10 09:00"),
+        complaint(
+            "p-late",
+            "kemen",
+            "2025-01-02 02:00",
+            status="followed_up",
+            forwarded_at="2025-01-02 03:00",
+            followed_up_at="2025-04-10 09:00",
+        ),
         # aspirasi, forwarded Fri 5 Apr 2024: 5 wd -> Mon 22 Apr 2024; answered then: met
-        complaint("a-met", "kemen", "2024-04-05 02:00", status="closed",
-                  classification="aspirasi", forwarded_at="2024-04-05 03:00",
-                  closed_at="2024-04-22 09:00"),
+        complaint(
+            "a-met",
+            "kemen",
+            "2024-04-05 02:00",
+            status="closed",
+            classification="aspirasi",
+            forwarded_at="2024-04-05 03:00",
+            closed_at="2024-04-22 09:00",
+        ),
         # archived: no milestone at all
-        complaint("arch", "kemen", "2025-01-02 02:00", status="archived",
-                  forwarded_at="2025-01-02 03:00"),
+        complaint(
+            "arch", "kemen", "2025-01-02 02:00", status="archived", forwarded_at="2025-01-02 03:00"
+        ),
     ]
     con, out = _run(rows, "2025-04-30")
     outcomes = _outcomes(con)
@@ -143,8 +189,11 @@ def test_completion_limits_by_classification():
 
 
 def test_event_after_as_of_has_not_happened_yet():
-    rows = [complaint("later", "kemen", "2024-03-01 03:00", status="verified",
-                      verified_at="2024-03-05 03:00")]
+    rows = [
+        complaint(
+            "later", "kemen", "2024-03-01 03:00", status="verified", verified_at="2024-03-05 03:00"
+        )
+    ]
     con, _ = _run(rows, "2024-03-04")
     assert _outcomes(con)[("later", "verification")] == "pending"
     con, _ = _run(rows, "2024-03-05")
@@ -153,8 +202,9 @@ def test_event_after_as_of_has_not_happened_yet():
 
 def test_region_rollup_scopes():
     rows = [
-        complaint("k1", "kota-jayapura", FRI_EVENING_WIT, timezone=PAPUA, status="closed",
-                  rating=5),
+        complaint(
+            "k1", "kota-jayapura", FRI_EVENING_WIT, timezone=PAPUA, status="closed", rating=5
+        ),
         complaint("k2", "kota-jayapura", FRI_EVENING_WIT, timezone=PAPUA, status="in_process"),
         complaint("p1", "prov-91", FRI_EVENING_WIT, timezone=PAPUA, status="verified", rating=2),
         complaint("c1", "kemen", "2024-03-01 03:00", status="closed"),
@@ -180,8 +230,7 @@ def test_since_limits_the_recomputed_periods():
         complaint("b", "kemen", "2024-03-05 03:00"),
     ]
     con = connect(rows, SOURCES)
-    out = compute_metrics(con, day("2024-03-10"), calendar=CALENDARS[True],
-                          since=day("2024-03-05"))
+    out = compute_metrics(con, day("2024-03-10"), calendar=CALENDARS[True], since=day("2024-03-05"))
     national = out["national_metrics"]
     starts = {(r.period, r.period_start.date().isoformat()) for r in national.itertuples()}
     # the week of 5 Mar starts Mon 4 Mar; the month 1 Mar; rolling_30d is always there
@@ -197,16 +246,40 @@ def test_since_limits_the_recomputed_periods():
 def test_source_coverage_counts_source_days():
     runs = [
         # on time: finished 2 Mar WIB for day 1 Mar
-        dict(run_id="r1", source_id="kemen", day="2024-03-01", status="published",
-             started_at="2024-03-01 20:00", finished_at="2024-03-01 20:10"),
+        dict(
+            run_id="r1",
+            source_id="kemen",
+            day="2024-03-01",
+            status="published",
+            started_at="2024-03-01 20:00",
+            finished_at="2024-03-01 20:10",
+        ),
         # late: day 1 Mar, published 3 Mar 09:00 WIB (02:00 UTC)
-        dict(run_id="r2", source_id="prov-91", day="2024-03-01", status="failed",
-             started_at="2024-03-01 20:00", finished_at="2024-03-01 20:01"),
-        dict(run_id="r3", source_id="prov-91", day="2024-03-01", status="published",
-             started_at="2024-03-03 01:50", finished_at="2024-03-03 02:00"),
+        dict(
+            run_id="r2",
+            source_id="prov-91",
+            day="2024-03-01",
+            status="failed",
+            started_at="2024-03-01 20:00",
+            finished_at="2024-03-01 20:01",
+        ),
+        dict(
+            run_id="r3",
+            source_id="prov-91",
+            day="2024-03-01",
+            status="published",
+            started_at="2024-03-03 01:50",
+            finished_at="2024-03-03 02:00",
+        ),
         # failed: latest run rejected, nothing published
-        dict(run_id="r4", source_id="kota-jayapura", day="2024-03-01", status="rejected",
-             started_at="2024-03-01 20:00", finished_at="2024-03-01 20:05"),
+        dict(
+            run_id="r4",
+            source_id="kota-jayapura",
+            day="2024-03-01",
+            status="rejected",
+            started_at="2024-03-01 20:00",
+            finished_at="2024-03-01 20:05",
+        ),
     ]
     con = connect([complaint("x", "kemen", "2024-03-01 03:00")], SOURCES, runs)
     out = compute_metrics(con, day("2024-03-01"), calendar=CALENDARS[True])

@@ -6,7 +6,7 @@ from datetime import date
 
 import duckdb
 
-from complaints.pipeline import closed_periods, earliest_touched_day
+from complaints.daily import closed_periods, earliest_touched_day
 
 
 def _history(rows):

@@ -51,7 +51,9 @@ def test_mode_setting(monkeypatch):
 
 def test_record_and_validate_give_the_same_checks_on_a_broken_batch(tmp_path):
     history = [40] * 7
-    recorded = audit(*_very_broken(), gx_dir=tmp_path / "r", recent_counts=history, gx_mode="record")
+    recorded = audit(
+        *_very_broken(), gx_dir=tmp_path / "r", recent_counts=history, gx_mode="record"
+    )
     validated = audit(*_very_broken(), recent_counts=history, gx_mode="validate")
     assert [_key(c) for c in recorded.checks] == [_key(c) for c in validated.checks]
     for rec, val in zip(recorded.checks, validated.checks, strict=True):
@@ -64,9 +66,10 @@ def test_record_and_validate_give_the_same_checks_on_a_broken_batch(tmp_path):
         "int8"
     )
     assert by_name["expect_column_values_to_be_between(rating)"]["unexpected_count"] == 2
-    assert by_name["expect_compound_columns_to_be_unique(complaint_id,updated_at)"][
-        "unexpected_count"
-    ] == 4
+    assert (
+        by_name["expect_compound_columns_to_be_unique(complaint_id,updated_at)"]["unexpected_count"]
+        == 4
+    )
     assert recorded.quarantine.equals(validated.quarantine)
     assert recorded.batch_reason == validated.batch_reason
 

@@ -13,4 +13,6 @@ def test_registry_frame_names_every_province_from_the_reference():
     assert names["kota-7371"] == "Sulawesi Selatan"  # its province's desk is not in this registry
     assert names["kab-5102"] == "Bali"
     assert names["prov-31"] == "Daerah Khusus Ibukota Jakarta"
-    assert frame.loc[frame.source_id == "kemendagri", "province_name"].isna().all()  # central institutions belong to no province
+    assert (
+        frame.loc[frame.source_id == "kemendagri", "province_name"].isna().all()
+    )  # central institutions belong to no province

@@ -10,7 +10,11 @@ import pytest
 from complaints.registry.models import CONNECTOR_OPTIONS
 
 CONNECTORS = Path(__file__).resolve().parents[2] / "plugins" / "complaints" / "connectors"
-FILES = {"http": ["http.py", "base.py"], "sql": ["sql.py", "base.py"], "file": ["files.py", "base.py"]}
+FILES = {
+    "http": ["http.py", "base.py"],
+    "sql": ["sql.py", "base.py"],
+    "file": ["files.py", "base.py"],
+}
 PATTERN = re.compile(
     r"""(?:opt_number|opt_choice|_identifier|options\.get)\(\s*["']([a-z_]+)["']"""
 )

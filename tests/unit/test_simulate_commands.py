@@ -15,8 +15,21 @@ runner = CliRunner()
 def test_simulate_small_registry_subset(settings):
     result = runner.invoke(
         root,
-        ["simulate", "--start", "2026-10-29", "--end", "2026-10-30", "--registry", "small",
-         "--sources", "kota-3171,kab-5102", "--scale", "0.1", "--seed", "3"],
+        [
+            "simulate",
+            "--start",
+            "2026-10-29",
+            "--end",
+            "2026-10-30",
+            "--registry",
+            "small",
+            "--sources",
+            "kota-3171,kab-5102",
+            "--scale",
+            "0.1",
+            "--seed",
+            "3",
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "simulated 2 sources" in result.output

@@ -18,16 +18,24 @@ MONDAY = dt.date(2026, 3, 2)  # no holiday that week
 STATUS_RANK = {s: i for i, s in enumerate(STATUSES)}
 
 
-def source(sid="kab-3201", level="kabupaten", region="32.01", pop=5_400_000,
-           tz="Asia/Jakarta", kind="sql"):
-    return SimpleNamespace(id=sid, level=level, region_code=region, timezone=tz, population=pop,
-                           connector=SimpleNamespace(kind=kind, options={}))
+def source(
+    sid="kab-3201", level="kabupaten", region="32.01", pop=5_400_000, tz="Asia/Jakarta", kind="sql"
+):
+    return SimpleNamespace(
+        id=sid,
+        level=level,
+        region_code=region,
+        timezone=tz,
+        population=pop,
+        connector=SimpleNamespace(kind=kind, options={}),
+    )
 
 
 @pytest.fixture(scope="module")
 def week():
-    return model.versions(source(), MONDAY, MONDAY + dt.timedelta(days=6), scale=0.5,
-                          broken_share=0.0)
+    return model.versions(
+        source(), MONDAY, MONDAY + dt.timedelta(days=6), scale=0.5, broken_share=0.0
+    )
 
 
 def test_same_seed_same_versions_and_subset_ranges_agree():
@@ -66,9 +74,7 @@ def test_holidays_are_quieter():
     rate = model.daily_rate(src)
     hol = set(model.holiday_dates(2026, 2026))
     assert dt.date(2026, 8, 17) in hol
-    assert model.day_factor(dt.date(2026, 8, 17), hol) < model.day_factor(
-        dt.date(2026, 8, 10), hol
-    )
+    assert model.day_factor(dt.date(2026, 8, 17), hol) < model.day_factor(dt.date(2026, 8, 10), hol)
     assert rate > 400
 
 
@@ -116,8 +122,9 @@ def test_lifecycle_shares_are_plausible():
     wd = np.busday_count(sub[ver], ver_day, busdaycal=cal)
     assert 0.8 < (wd <= 3).mean() < 0.99
     # pengaduan is the big class
-    classes = np.asarray(model.CLASSIFICATIONS)[model._pick(U[:, model.U_CLASS],
-                                                            model.CLASSIFICATION_P)]
+    classes = np.asarray(model.CLASSIFICATIONS)[
+        model._pick(U[:, model.U_CLASS], model.CLASSIFICATION_P)
+    ]
     assert 0.65 < (classes == "pengaduan").mean() < 0.75
 
 
@@ -140,8 +147,12 @@ def test_ratings_flags_and_people(week):
 
 
 def test_central_institutions_hear_from_many_regions():
-    frame = model.versions(source("kemenkes", "kementerian", None, None), MONDAY,
-                           MONDAY + dt.timedelta(days=2), broken_share=0)
+    frame = model.versions(
+        source("kemenkes", "kementerian", None, None),
+        MONDAY,
+        MONDAY + dt.timedelta(days=2),
+        broken_share=0,
+    )
     assert frame["region_code"].nunique() > 10
     assert frame["region_code"].str.match(r"^\d\d\.\d\d$").all()
 
@@ -155,8 +166,7 @@ def test_future_events_are_hidden_by_now():
 
 def test_broken_rows_are_planted_and_counted():
     src = source(pop=3_000_000)
-    frame = model.versions(src, MONDAY, MONDAY + dt.timedelta(days=4), scale=0.5,
-                           broken_share=0.1)
+    frame = model.versions(src, MONDAY, MONDAY + dt.timedelta(days=4), scale=0.5, broken_share=0.1)
     broken = frame[frame["broken"] != ""]
     assert 0.05 < len(broken) / len(frame) < 0.15
     assert set(broken["broken"]) == set(BROKEN_KINDS)
@@ -175,8 +185,9 @@ def test_broken_rows_are_planted_and_counted():
         with pytest.raises(ValueError):
             dt.datetime.strptime(text, "%d/%m/%Y %H:%M")
     future = broken[broken["broken"] == "future_timestamp"]
-    assert (future[list(MILESTONES)].max(axis=1) > future["updated_at"]
-            + pd.Timedelta(days=300)).all()
+    assert (
+        future[list(MILESTONES)].max(axis=1) > future["updated_at"] + pd.Timedelta(days=300)
+    ).all()
     order = broken[broken["broken"] == "milestone_out_of_order"]
     for _, row in order.iterrows():
         present = [row[m] for m in MILESTONES if pd.notna(row[m])]
@@ -189,9 +200,16 @@ def test_broken_rows_are_planted_and_counted():
 
 
 def test_typed_sql_gets_no_text_damage():
-    frame = model.versions(source(pop=3_000_000), MONDAY, MONDAY + dt.timedelta(days=4),
-                           scale=0.5, broken_share=0.2, text_values=False)
+    frame = model.versions(
+        source(pop=3_000_000),
+        MONDAY,
+        MONDAY + dt.timedelta(days=4),
+        scale=0.5,
+        broken_share=0.2,
+        text_values=False,
+    )
     assert "bad_date" not in set(frame["broken"])
     assert "lima" not in set(frame["broken_value"])
-    assert re.fullmatch(r"\d+", "".join(frame.loc[frame["broken"] == "bad_rating",
-                                                  "broken_value"]) or "0")
+    assert re.fullmatch(
+        r"\d+", "".join(frame.loc[frame["broken"] == "bad_rating", "broken_value"]) or "0"
+    )

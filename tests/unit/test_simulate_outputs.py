@@ -22,10 +22,17 @@ MAPPINGS = yaml.safe_load((INCLUDE_DIR / "registry" / "mappings.yaml").read_text
 SHAPES = {"http": "lapor_api_v1", "sql": "simpel_db", "file": "ekspor_berkas"}
 
 
-def source(sid, kind, region="32.01", level="kabupaten", pop=400_000, tz="Asia/Jakarta",
-           options=None):
-    return SimpleNamespace(id=sid, level=level, region_code=region, timezone=tz, population=pop,
-                           connector=SimpleNamespace(kind=kind, options=options or {}))
+def source(
+    sid, kind, region="32.01", level="kabupaten", pop=400_000, tz="Asia/Jakarta", options=None
+):
+    return SimpleNamespace(
+        id=sid,
+        level=level,
+        region_code=region,
+        timezone=tz,
+        population=pop,
+        connector=SimpleNamespace(kind=kind, options=options or {}),
+    )
 
 
 def file_sources() -> list:
@@ -58,8 +65,10 @@ def _tree_hash(root: Path) -> str:
             h.update(path.read_bytes())
         else:
             h.update(pd.read_excel(path, dtype=str).to_csv().encode())
-    for name, sql in (("regional.sqlite", "select * from aduan order by id"),
-                      ("api.sqlite", "select * from versions order by rowid")):
+    for name, sql in (
+        ("regional.sqlite", "select * from aduan order by id"),
+        ("api.sqlite", "select * from versions order by rowid"),
+    ):
         with sqlite3.connect(root / name) as conn:
             h.update(repr(conn.execute(sql).fetchall()).encode())
     return h.hexdigest()
@@ -70,8 +79,14 @@ def simulated(tmp_path_factory):
     from complaints.config import Settings
 
     root = tmp_path_factory.mktemp("sim")
-    settings = Settings(env="local", data_dir=root, warehouse=str(root / "wh"),
-                        outbox=root / "out", registry=root / "r.yaml", sources_dir=root / "src")
+    settings = Settings(
+        env="local",
+        data_dir=root,
+        warehouse=str(root / "wh"),
+        outbox=root / "out",
+        registry=root / "r.yaml",
+        sources_dir=root / "src",
+    )
     summary = simulate(settings, SOURCES, DAY1, DAY2, seed=3, scale=0.3, broken_share=0.05)
     return settings, summary
 
@@ -112,8 +127,10 @@ def test_sqlite_aduan_rows(simulated):
     assert rows["tgl_update"].str.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d").all()
     assert set(rows["rahasia"]) <= {0, 1} and set(rows["anonim"]) <= {0, 1}
     day1 = rows[rows["tgl_update"].str.startswith("2026-10-29")]
-    assert len(day1) == summary.to_frame().query("source_id=='kab-3201' and day==@DAY1")[
-        "versions"].item()
+    assert (
+        len(day1)
+        == summary.to_frame().query("source_id=='kab-3201' and day==@DAY1")["versions"].item()
+    )
     planted = summary.broken("kab-3201", DAY1)
     assert (day1["no_tiket"].isna()).sum() == planted["missing_id"]
 
@@ -147,8 +164,9 @@ def test_files_in_every_format_read_back_with_the_mapping_headers(simulated):
             raw = path.read_bytes()
             assert raw.startswith(b"\xef\xbb\xbf") == (fmt.encoding == "utf-8-sig")
             if path.suffix in (".csv", ".tsv"):
-                table = pd.read_csv(path, sep=fmt.delimiter, dtype=str, encoding=fmt.encoding,
-                                    keep_default_na=False)
+                table = pd.read_csv(
+                    path, sep=fmt.delimiter, dtype=str, encoding=fmt.encoding, keep_default_na=False
+                )
             elif path.suffix == ".xlsx":
                 table = pd.read_excel(path, dtype=str, keep_default_na=False)
             elif path.suffix == ".json":
@@ -175,22 +193,30 @@ def test_rerun_is_idempotent_and_deterministic(simulated, tmp_path):
     simulate(settings, SOURCES, DAY1, DAY2, seed=3, scale=0.3, broken_share=0.05)
     assert _tree_hash(settings.sources_dir) == before
     # a fresh folder, the sources in another order, one day at a time: same data
-    other = Settings(env="local", data_dir=tmp_path, warehouse=str(tmp_path / "wh"),
-                     outbox=tmp_path / "o", registry=tmp_path / "r", sources_dir=settings.sources_dir)
+    other = Settings(
+        env="local",
+        data_dir=tmp_path,
+        warehouse=str(tmp_path / "wh"),
+        outbox=tmp_path / "o",
+        registry=tmp_path / "r",
+        sources_dir=settings.sources_dir,
+    )
     fresh = Settings(**{**other.__dict__, "sources_dir": tmp_path / "src"})
     for day in (DAY1, DAY2):
         simulate(fresh, list(reversed(SOURCES)), day, day, seed=3, scale=0.3, broken_share=0.05)
-    with sqlite3.connect(fresh.sources_dir / "regional.sqlite") as a, sqlite3.connect(
-        settings.sources_dir / "regional.sqlite"
-    ) as b:
+    with (
+        sqlite3.connect(fresh.sources_dir / "regional.sqlite") as a,
+        sqlite3.connect(settings.sources_dir / "regional.sqlite") as b,
+    ):
         sql = "select * from aduan order by tgl_update, no_tiket, status"
         strip = lambda rows: [r[1:] for r in rows]  # noqa: E731 - ids differ by insert order
         assert strip(a.execute(sql).fetchall()) == strip(b.execute(sql).fetchall())
     # another seed differs
     simulate(fresh, SOURCES[:1], DAY1, DAY2, seed=4, scale=0.3)
-    with sqlite3.connect(fresh.sources_dir / "regional.sqlite") as a, sqlite3.connect(
-        settings.sources_dir / "regional.sqlite"
-    ) as b:
+    with (
+        sqlite3.connect(fresh.sources_dir / "regional.sqlite") as a,
+        sqlite3.connect(settings.sources_dir / "regional.sqlite") as b,
+    ):
         assert strip(a.execute(sql).fetchall()) != strip(b.execute(sql).fetchall())
 
 

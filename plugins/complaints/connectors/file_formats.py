@@ -109,7 +109,7 @@ class _text_lines:  # noqa: N801 - used like open()
         kinds = set()
         for n, raw in enumerate(fh):
             if n == 0 and raw.startswith(codecs.BOM_UTF8):
-                raw = raw[len(codecs.BOM_UTF8):]
+                raw = raw[len(codecs.BOM_UTF8) :]
             try:
                 line = raw.decode("utf-8")
                 kinds.add("utf-8" if any(b > 127 for b in raw) else "ascii")

@@ -45,9 +45,7 @@ def _register_calendar(con: duckdb.DuckDBPyConnection, calendar: WorkingCalendar
     con.unregister("calendar_frame")
 
 
-def _check_dates(
-    con: duckdb.DuckDBPyConnection, as_of: dt.date, calendar: WorkingCalendar
-) -> None:
+def _check_dates(con: duckdb.DuckDBPyConnection, as_of: dt.date, calendar: WorkingCalendar) -> None:
     """Every day 0 and deadline must lie inside the calendar, or rows would silently vanish."""
     first, last = con.execute(
         "SELECT min(CAST(timezone(timezone, submitted_at) AS DATE)), "

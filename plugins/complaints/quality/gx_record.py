@@ -114,7 +114,9 @@ def store(
     asset = gx_runner.RAW_ASSET if suite == VOLUME_SUITE else gx_runner.ROWS_ASSET
     batch_id = f"{gx_runner.DATASOURCE}-{asset}"
     expectations = definition.suite.expectations
-    ids = [e.id for e in expectations] if len(expectations) == len(results) else [None] * len(results)
+    ids = (
+        [e.id for e in expectations] if len(expectations) == len(results) else [None] * len(results)
+    )
     evrs = [_result(r, _config(r, i, batch_id)) for r, i in zip(results, ids, strict=True)]
     passed = sum(r.success for r in evrs)
     now = datetime.now(UTC)

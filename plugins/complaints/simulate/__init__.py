@@ -26,10 +26,16 @@ class SimulationSummary:
 
     rows: list[dict] = field(default_factory=list)
 
-    def add(self, source_id: str, kind: str, day: dt.date, versions: int,
-            broken: dict[str, int]) -> None:
-        row = {"source_id": source_id, "connector_kind": kind, "day": day, "versions": versions,
-               "broken": sum(broken.values())}
+    def add(
+        self, source_id: str, kind: str, day: dt.date, versions: int, broken: dict[str, int]
+    ) -> None:
+        row = {
+            "source_id": source_id,
+            "connector_kind": kind,
+            "day": day,
+            "versions": versions,
+            "broken": sum(broken.values()),
+        }
         row.update({k: int(broken.get(k, 0)) for k in BROKEN_KINDS})
         self.rows.append(row)
 
@@ -101,16 +107,25 @@ def simulate(
             if kind == "sql" and sql_store is None:
                 sql_store = SqlStore(sql_url or settings.sim_sql_url)
             text_values = kind != "sql" or sql_store.text_timestamps
-            frame = model.versions(source, start, end, seed=seed, broken_share=broken_share,
-                                   text_values=text_values, scale=scale, now=now)
+            frame = model.versions(
+                source,
+                start,
+                end,
+                seed=seed,
+                broken_share=broken_share,
+                text_values=text_values,
+                scale=scale,
+                now=now,
+            )
             if kind == "sql":
                 rows = exports.render_sql(frame, source.id, text_timestamps=text_values)
                 sql_store.replace(source.id, start, end, rows)
             elif kind == "http":
                 api_store = api_store or ApiStore(api_path(settings))
                 since, before = _window_utc(source.timezone, start, end)
-                api_store.replace(source.id, since, before,
-                                  exports.render_api(frame, source.timezone))
+                api_store.replace(
+                    source.id, since, before, exports.render_api(frame, source.timezone)
+                )
             elif kind == "file":
                 fmt = files.file_format(source)
                 for day in days:

@@ -66,8 +66,9 @@ class ApiStore:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=60)
 
-    def replace(self, source_id: str, since_utc: str, before_utc: str,
-                rows: Iterable[tuple[str, str]]) -> int:
+    def replace(
+        self, source_id: str, since_utc: str, before_utc: str, rows: Iterable[tuple[str, str]]
+    ) -> int:
         """Delete the source's versions in [since, before), insert (updated_at, json) rows."""
         rows = [(source_id, u, j) for u, j in rows]
         with self._connect() as conn:
@@ -78,8 +79,9 @@ class ApiStore:
             conn.executemany("INSERT INTO versions VALUES (?, ?, ?)", rows)
         return len(rows)
 
-    def page(self, source_id: str, since: str | None, before: str | None, page: int,
-             per_page: int) -> tuple[list[dict], bool]:
+    def page(
+        self, source_id: str, since: str | None, before: str | None, page: int, per_page: int
+    ) -> tuple[list[dict], bool]:
         """(records of the page, whether another page follows)."""
         sql = "SELECT json FROM versions WHERE source_id = ?"
         params: list = [source_id]
@@ -128,8 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         try:
             since = parse_instant(query["updated_since"]) if query.get("updated_since") else None
-            before = (parse_instant(query["updated_before"])
-                      if query.get("updated_before") else None)
+            before = parse_instant(query["updated_before"]) if query.get("updated_before") else None
             page = int(query.get("page", 1))
             per_page = int(query.get("per_page", 500))
             if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
@@ -143,8 +144,16 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address, store: ApiStore, token: str, fail_rate: float,
-                 fail_sources: frozenset[str], seed: int, verbose: bool):
+    def __init__(
+        self,
+        address,
+        store: ApiStore,
+        token: str,
+        fail_rate: float,
+        fail_sources: frozenset[str],
+        seed: int,
+        verbose: bool,
+    ):
         super().__init__(address, _Handler)
         self.store, self.token, self.fail_rate = store, token, fail_rate
         self.fail_sources, self.verbose = fail_sources, verbose
@@ -159,9 +168,18 @@ class _Server(ThreadingHTTPServer):
 class ApiServer:
     """A running API on a background thread; use as a context manager or start()/stop()."""
 
-    def __init__(self, store: ApiStore, host: str = "127.0.0.1", port: int = 0, *,
-                 token: str, fail_rate: float = 0.0, fail_sources: Iterable[str] = (),
-                 seed: int = 0, verbose: bool = False):
+    def __init__(
+        self,
+        store: ApiStore,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        token: str,
+        fail_rate: float = 0.0,
+        fail_sources: Iterable[str] = (),
+        seed: int = 0,
+        verbose: bool = False,
+    ):
         self.store, self.host, self.port = store, host, port
         self._args = (token, fail_rate, frozenset(fail_sources), seed, verbose)
         self._server: _Server | None = None
@@ -175,8 +193,9 @@ class ApiServer:
         if self._server is None:
             self._server = _Server((self.host, self.port), self.store, *self._args)
             self.port = self._server.server_address[1]
-            self._thread = threading.Thread(target=self._server.serve_forever,
-                                            name=f"lapor-api-{self.port}", daemon=True)
+            self._thread = threading.Thread(
+                target=self._server.serve_forever, name=f"lapor-api-{self.port}", daemon=True
+            )
             self._thread.start()
         return self
 
@@ -204,9 +223,25 @@ class ApiServer:
         self.stop()
 
 
-def serve_api(settings, host: str = "127.0.0.1", port: int = 0, token: str = "sim-token", *,
-              fail_rate: float = 0.0, fail_sources: Iterable[str] = (), seed: int = 0,
-              verbose: bool = False) -> ApiServer:
+def serve_api(
+    settings,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    token: str = "sim-token",
+    *,
+    fail_rate: float = 0.0,
+    fail_sources: Iterable[str] = (),
+    seed: int = 0,
+    verbose: bool = False,
+) -> ApiServer:
     """An (unstarted) server over ``<sources_dir>/api.sqlite``; ``with`` it or call start()."""
-    return ApiServer(ApiStore(api_path(settings)), host, port, token=token, fail_rate=fail_rate,
-                     fail_sources=fail_sources, seed=seed, verbose=verbose)
+    return ApiServer(
+        ApiStore(api_path(settings)),
+        host,
+        port,
+        token=token,
+        fail_rate=fail_rate,
+        fail_sources=fail_sources,
+        seed=seed,
+        verbose=verbose,
+    )

@@ -1,7 +1,7 @@
 """`complaints simulate`: write simulated source data, or serve the simulated LAPOR! API.
 
-    complaints simulate --start 2026-10-30 --end 2026-11-01 [--sources a,b] [--registry small]
-    complaints simulate serve --port 8765 [--token T]
+complaints simulate --start 2026-10-30 --end 2026-11-01 [--sources a,b] [--registry small]
+complaints simulate serve --port 8765 [--token T]
 """
 
 from __future__ import annotations
@@ -75,12 +75,22 @@ def simulate_command(
         raise typer.BadParameter("must be between 0 and 1", param_hint="--broken-share")
     settings = Settings.from_env()
     chosen = _sources(settings, registry, sources)
-    summary = simulate(settings, chosen, first, last, seed=seed, broken_share=broken_share,
-                       sql_url=sql_url, scale=scale)
+    summary = simulate(
+        settings,
+        chosen,
+        first,
+        last,
+        seed=seed,
+        broken_share=broken_share,
+        sql_url=sql_url,
+        scale=scale,
+    )
     frame = summary.to_frame()
     by_kind = frame.groupby("connector_kind")[["versions", "broken"]].sum()
-    typer.echo(f"simulated {len(chosen)} sources, {first} .. {last}: "
-               f"{int(frame['versions'].sum())} versions, {int(frame['broken'].sum())} broken")
+    typer.echo(
+        f"simulated {len(chosen)} sources, {first} .. {last}: "
+        f"{int(frame['versions'].sum())} versions, {int(frame['broken'].sum())} broken"
+    )
     for kind, row in by_kind.iterrows():
         typer.echo(f"  {kind}: {int(row['versions'])} versions, {int(row['broken'])} broken")
 
@@ -102,9 +112,18 @@ def serve(
 
     token = token or os.environ.get("COMPLAINTS_SIM_API_TOKEN")
     if not token:
-        raise typer.BadParameter("give --token or set COMPLAINTS_SIM_API_TOKEN", param_hint="--token")
-    server = serve_api(Settings.from_env(), host=host, port=port, token=token,
-                       fail_rate=fail_rate, fail_sources=fail_source or (), verbose=True)
+        raise typer.BadParameter(
+            "give --token or set COMPLAINTS_SIM_API_TOKEN", param_hint="--token"
+        )
+    server = serve_api(
+        Settings.from_env(),
+        host=host,
+        port=port,
+        token=token,
+        fail_rate=fail_rate,
+        fail_sources=fail_source or (),
+        verbose=True,
+    )
     server.start()
     typer.echo(f"serving {server.base_url}/api/v1/sources/<source_id>/complaints (Ctrl-C stops)")
     server.serve_forever()

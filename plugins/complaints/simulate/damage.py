@@ -25,8 +25,14 @@ BAD_DATES = ("32/13/2022 25:61", "kemarin sore", "tgl tidak diketahui")
 UNKNOWN_REGIONS = ("99.99", "00", "98.76")
 
 
-def plant_broken(frame: pd.DataFrame, source_id: str, seed: int, share: float,
-                 kinds: tuple[str, ...], text_values: bool = True) -> None:
+def plant_broken(
+    frame: pd.DataFrame,
+    source_id: str,
+    seed: int,
+    share: float,
+    kinds: tuple[str, ...],
+    text_values: bool = True,
+) -> None:
     """Damage about ``share`` of each day's versions in place; ``broken`` says how.
 
     Kinds that need a milestone the version lacks fall back to ``unknown_status``. The

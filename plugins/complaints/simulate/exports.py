@@ -22,51 +22,148 @@ import pandas as pd
 from complaints.canonical import MILESTONES
 
 CANONICAL_ORDER = (
-    "complaint_id", "region_code", "classification", "berkadar_pengawasan", "category",
-    "channel", "is_rahasia", "is_anonim", "title", "body", "status", "rating", "reporter_nik",
-    "reporter_name", "reporter_phone", "reporter_email", *MILESTONES, "updated_at",
+    "complaint_id",
+    "region_code",
+    "classification",
+    "berkadar_pengawasan",
+    "category",
+    "channel",
+    "is_rahasia",
+    "is_anonim",
+    "title",
+    "body",
+    "status",
+    "rating",
+    "reporter_nik",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_email",
+    *MILESTONES,
+    "updated_at",
 )
 TIMESTAMPS = (*MILESTONES, "updated_at")
 FLAGS = ("berkadar_pengawasan", "is_rahasia", "is_anonim")
 
 COLUMNS = {
-    "lapor_api_v1": dict(zip(CANONICAL_ORDER, (
-        "tracking_id", "region", "classification", "supervision", "category", "channel",
-        "confidential", "anonymous", "title", "content", "status", "rating", "reporter_nik",
-        "reporter_name", "reporter_phone", "reporter_email", "created_at", "verified_at",
-        "dispositioned_at", "first_response_at", "followed_up_at", "closed_at", "updated_at",
-    ), strict=True)),
-    "simpel_db": dict(zip(CANONICAL_ORDER, (
-        "no_tiket", "kode_wilayah", "jenis", "berkadar_pengawasan", "kategori", "kanal",
-        "rahasia", "anonim", "judul", "isi", "status", "penilaian", "nik_pelapor",
-        "nama_pelapor", "telp_pelapor", "email_pelapor", "tgl_lapor", "tgl_verifikasi",
-        "tgl_disposisi", "tgl_tanggapan", "tgl_tindak_lanjut", "tgl_selesai", "tgl_update",
-    ), strict=True)),
-    "ekspor_berkas": dict(zip(CANONICAL_ORDER, (
-        "Nomor Tiket", "Kode Wilayah", "Klasifikasi", "Berkadar Pengawasan", "Kategori",
-        "Saluran", "Rahasia", "Anonim", "Judul", "Isi Laporan", "Status", "Nilai",
-        "NIK Pelapor", "Nama Pelapor", "No HP", "Email", "Tanggal Lapor", "Tanggal Verifikasi",
-        "Tanggal Disposisi", "Tanggal Tanggapan Pertama", "Tanggal Tindak Lanjut",
-        "Tanggal Selesai", "Terakhir Diperbarui",
-    ), strict=True)),
+    "lapor_api_v1": dict(
+        zip(
+            CANONICAL_ORDER,
+            (
+                "tracking_id",
+                "region",
+                "classification",
+                "supervision",
+                "category",
+                "channel",
+                "confidential",
+                "anonymous",
+                "title",
+                "content",
+                "status",
+                "rating",
+                "reporter_nik",
+                "reporter_name",
+                "reporter_phone",
+                "reporter_email",
+                "created_at",
+                "verified_at",
+                "dispositioned_at",
+                "first_response_at",
+                "followed_up_at",
+                "closed_at",
+                "updated_at",
+            ),
+            strict=True,
+        )
+    ),
+    "simpel_db": dict(
+        zip(
+            CANONICAL_ORDER,
+            (
+                "no_tiket",
+                "kode_wilayah",
+                "jenis",
+                "berkadar_pengawasan",
+                "kategori",
+                "kanal",
+                "rahasia",
+                "anonim",
+                "judul",
+                "isi",
+                "status",
+                "penilaian",
+                "nik_pelapor",
+                "nama_pelapor",
+                "telp_pelapor",
+                "email_pelapor",
+                "tgl_lapor",
+                "tgl_verifikasi",
+                "tgl_disposisi",
+                "tgl_tanggapan",
+                "tgl_tindak_lanjut",
+                "tgl_selesai",
+                "tgl_update",
+            ),
+            strict=True,
+        )
+    ),
+    "ekspor_berkas": dict(
+        zip(
+            CANONICAL_ORDER,
+            (
+                "Nomor Tiket",
+                "Kode Wilayah",
+                "Klasifikasi",
+                "Berkadar Pengawasan",
+                "Kategori",
+                "Saluran",
+                "Rahasia",
+                "Anonim",
+                "Judul",
+                "Isi Laporan",
+                "Status",
+                "Nilai",
+                "NIK Pelapor",
+                "Nama Pelapor",
+                "No HP",
+                "Email",
+                "Tanggal Lapor",
+                "Tanggal Verifikasi",
+                "Tanggal Disposisi",
+                "Tanggal Tanggapan Pertama",
+                "Tanggal Tindak Lanjut",
+                "Tanggal Selesai",
+                "Terakhir Diperbarui",
+            ),
+            strict=True,
+        )
+    ),
 }
 
 #: status words per lifecycle event; a version's `variant` picks among synonyms
 EVENT_WORDS = {
     "lapor_api_v1": {
-        "submitted": ("RECEIVED",), "verified": ("VERIFIED",), "forwarded": ("DISPOSITIONED",),
-        "first_response": ("IN_PROGRESS",), "followed_up": ("FOLLOWED_UP",),
+        "submitted": ("RECEIVED",),
+        "verified": ("VERIFIED",),
+        "forwarded": ("DISPOSITIONED",),
+        "first_response": ("IN_PROGRESS",),
+        "followed_up": ("FOLLOWED_UP",),
         "closed": ("DONE", "DONE", "CLOSED"),
         "archived": ("ARCHIVED", "NOT_AUTHORIZED", "REJECTED"),
     },
     "simpel_db": {
-        "submitted": ("Belum Diverifikasi", "Baru"), "verified": ("Terverifikasi",),
-        "forwarded": ("Didisposisikan",), "first_response": ("Diproses", "Dalam Proses"),
-        "followed_up": ("Sudah Ditindaklanjuti", "Ditindaklanjuti"), "closed": ("Selesai",),
+        "submitted": ("Belum Diverifikasi", "Baru"),
+        "verified": ("Terverifikasi",),
+        "forwarded": ("Didisposisikan",),
+        "first_response": ("Diproses", "Dalam Proses"),
+        "followed_up": ("Sudah Ditindaklanjuti", "Ditindaklanjuti"),
+        "closed": ("Selesai",),
         "archived": ("Diarsipkan", "Bukan Wewenang", "Ditolak"),
     },
     "ekspor_berkas": {
-        "submitted": ("BARU",), "verified": ("TERVERIFIKASI",), "forwarded": ("TERDISPOSISI",),
+        "submitted": ("BARU",),
+        "verified": ("TERVERIFIKASI",),
+        "forwarded": ("TERDISPOSISI",),
         "first_response": ("DALAM PROSES",),
         "followed_up": ("DITINDAKLANJUTI", "SUDAH DITINDAKLANJUTI"),
         "closed": ("SELESAI", "SELESAI", "SELESAI", "done"),
@@ -75,26 +172,62 @@ EVENT_WORDS = {
 }
 VALUE_WORDS = {
     "lapor_api_v1": {
-        "classification": {"pengaduan": "COMPLAINT", "aspirasi": "ASPIRATION",
-                           "permintaan_informasi": "INFORMATION_REQUEST"},
-        "channel": {"web": "WEB", "sms": "SMS", "mobile": "MOBILE", "twitter": "TWITTER",
-                    "regional": "REGIONAL"},
+        "classification": {
+            "pengaduan": "COMPLAINT",
+            "aspirasi": "ASPIRATION",
+            "permintaan_informasi": "INFORMATION_REQUEST",
+        },
+        "channel": {
+            "web": "WEB",
+            "sms": "SMS",
+            "mobile": "MOBILE",
+            "twitter": "TWITTER",
+            "regional": "REGIONAL",
+        },
     },
     "simpel_db": {
-        "classification": {"pengaduan": "Pengaduan", "aspirasi": "Aspirasi",
-                           "permintaan_informasi": "Permintaan Informasi"},
-        "channel": {"web": "Website", "sms": "SMS 1708", "mobile": "Aplikasi Mobile",
-                    "twitter": "Twitter", "regional": "Kanal Daerah"},
+        "classification": {
+            "pengaduan": "Pengaduan",
+            "aspirasi": "Aspirasi",
+            "permintaan_informasi": "Permintaan Informasi",
+        },
+        "channel": {
+            "web": "Website",
+            "sms": "SMS 1708",
+            "mobile": "Aplikasi Mobile",
+            "twitter": "Twitter",
+            "regional": "Kanal Daerah",
+        },
     },
     "ekspor_berkas": {
-        "classification": {"pengaduan": "PENGADUAN", "aspirasi": "ASPIRASI",
-                           "permintaan_informasi": "PERMINTAAN INFORMASI"},
-        "channel": {"web": "WEB", "sms": "SMS", "mobile": "APLIKASI", "twitter": "TWITTER",
-                    "regional": "KANAL DAERAH"},
+        "classification": {
+            "pengaduan": "PENGADUAN",
+            "aspirasi": "ASPIRASI",
+            "permintaan_informasi": "PERMINTAAN INFORMASI",
+        },
+        "channel": {
+            "web": "WEB",
+            "sms": "SMS",
+            "mobile": "APLIKASI",
+            "twitter": "TWITTER",
+            "regional": "KANAL DAERAH",
+        },
     },
 }
-MONTHS_ID = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus",
-             "September", "Oktober", "November", "Desember")
+MONTHS_ID = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
 DATE_STYLES = ("id_long", "slash", "mixed")
 
 
@@ -168,8 +301,7 @@ def render_sql(frame: pd.DataFrame, source_id: str, *, text_timestamps: bool) ->
         values[c] = [int(bool(v)) for v in frame[c]]
     for c in TIMESTAMPS:
         if text_timestamps:
-            values[c] = [None if pd.isna(v) else v.strftime("%Y-%m-%d %H:%M:%S")
-                         for v in frame[c]]
+            values[c] = [None if pd.isna(v) else v.strftime("%Y-%m-%d %H:%M:%S") for v in frame[c]]
         else:
             values[c] = [None if pd.isna(v) else v.to_pydatetime() for v in frame[c]]
     records = _records(frame, "simpel_db", values)

@@ -76,8 +76,9 @@ def _records(table: pd.DataFrame) -> list[dict]:
     return out
 
 
-def write_day(drop_dir: Path, source_id: str, day: dt.date, table: pd.DataFrame,
-              fmt: FileFormat) -> Path:
+def write_day(
+    drop_dir: Path, source_id: str, day: dt.date, table: pd.DataFrame, fmt: FileFormat
+) -> Path:
     """Replace the day's drop folder content with one export file; returns its path."""
     folder = day_dir(drop_dir, source_id, day)
     folder.mkdir(parents=True, exist_ok=True)
@@ -92,8 +93,9 @@ def write_day(drop_dir: Path, source_id: str, day: dt.date, table: pd.DataFrame,
         with pd.ExcelWriter(tmp, engine="openpyxl") as writer:
             table.to_excel(writer, index=False, sheet_name="Aduan")
     elif fmt.ext == "json":
-        tmp.write_text(json.dumps(_records(table), ensure_ascii=False, indent=1),
-                       encoding=fmt.encoding)
+        tmp.write_text(
+            json.dumps(_records(table), ensure_ascii=False, indent=1), encoding=fmt.encoding
+        )
     elif fmt.ext == "ndjson":
         lines = [json.dumps(r, ensure_ascii=False) for r in _records(table)]
         tmp.write_text("".join(line + "\n" for line in lines), encoding=fmt.encoding)

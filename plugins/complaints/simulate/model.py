@@ -40,13 +40,25 @@ EVENTS = (
     "closed",
     "archived",
 )
-EVENT_STATUS = ("received", "verified", "verified", "in_process", "followed_up", "closed", "archived")
+EVENT_STATUS = (
+    "received",
+    "verified",
+    "verified",
+    "in_process",
+    "followed_up",
+    "closed",
+    "archived",
+)
 
 CLASSIFICATIONS = ("pengaduan", "aspirasi", "permintaan_informasi")
 CLASSIFICATION_P = (0.70, 0.18, 0.12)
 #: completion limit in working days from forwarding (DOMAIN.md)
-COMPLETION_WD = {"pengaduan": 14, "pengaduan_pengawasan": 60, "aspirasi": 5,
-                 "permintaan_informasi": 5}
+COMPLETION_WD = {
+    "pengaduan": 14,
+    "pengaduan_pengawasan": 60,
+    "aspirasi": 5,
+    "permintaan_informasi": 5,
+}
 CHANNELS = ("web", "mobile", "sms", "twitter", "regional")
 CHANNEL_P = (0.45, 0.25, 0.12, 0.05, 0.13)
 CATEGORIES = (
@@ -88,15 +100,49 @@ WEEKDAY_FACTOR = (1.15, 1.10, 1.05, 1.00, 0.90, 0.40, 0.30)
 HOLIDAY_FACTOR = 0.35
 #: complaints per person per day, by level; central institutions by size class
 PER_CAPITA = {"kabupaten": 3.5e-5, "kota": 3.5e-5, "provinsi": 1.0e-5}
-CENTRAL_SIZES = {"kementerian": (25.0, 45.0, 80.0), "lembaga": (8.0, 15.0, 25.0),
-                 "unit": (5.0, 8.0, 12.0)}
+CENTRAL_SIZES = {
+    "kementerian": (25.0, 45.0, 80.0),
+    "lembaga": (8.0, 15.0, 25.0),
+    "unit": (5.0, 8.0, 12.0),
+}
 
 # columns of the uniform matrix drawn per complaint
-(U_TOD, U_CLASS, U_PENGAWASAN, U_CATEGORY, U_CHANNEL, U_RAHASIA, U_ANONIM, U_VERIFY_OUTCOME,
- U_VERIFY_WD, U_FORWARD_WD, U_FIRST_WD, U_ON_TIME, U_COMPLETION, U_CLOSE_WD, U_STALL_FIRST,
- U_STALL_FOLLOW, U_NOT_CLOSED, U_RATED, U_RATING, U_T_VERIFY, U_T_FORWARD, U_T_FIRST,
- U_T_FOLLOW, U_T_CLOSE, U_NAME1, U_NAME2, U_PHONE, U_NIK, U_TITLE, U_PII, U_BODY, U_EMAIL,
- U_REGION, U_VARIANT) = range(34)
+(
+    U_TOD,
+    U_CLASS,
+    U_PENGAWASAN,
+    U_CATEGORY,
+    U_CHANNEL,
+    U_RAHASIA,
+    U_ANONIM,
+    U_VERIFY_OUTCOME,
+    U_VERIFY_WD,
+    U_FORWARD_WD,
+    U_FIRST_WD,
+    U_ON_TIME,
+    U_COMPLETION,
+    U_CLOSE_WD,
+    U_STALL_FIRST,
+    U_STALL_FOLLOW,
+    U_NOT_CLOSED,
+    U_RATED,
+    U_RATING,
+    U_T_VERIFY,
+    U_T_FORWARD,
+    U_T_FIRST,
+    U_T_FOLLOW,
+    U_T_CLOSE,
+    U_NAME1,
+    U_NAME2,
+    U_PHONE,
+    U_NIK,
+    U_TITLE,
+    U_PII,
+    U_BODY,
+    U_EMAIL,
+    U_REGION,
+    U_VARIANT,
+) = range(34)
 N_UNIFORMS = 34
 
 DAY_S = 86400
@@ -109,8 +155,9 @@ def source_hash(source_id: str) -> int:
 
 def day_rng(seed: int, source_id: str, day: dt.date, stream: int = 0) -> np.random.Generator:
     return np.random.Generator(
-        np.random.PCG64(np.random.SeedSequence([seed, source_hash(source_id),
-                                                day.toordinal(), stream]))
+        np.random.PCG64(
+            np.random.SeedSequence([seed, source_hash(source_id), day.toordinal(), stream])
+        )
     )
 
 
@@ -124,8 +171,9 @@ def holiday_dates(first_year: int, last_year: int) -> tuple[dt.date, ...]:
 
 @lru_cache(maxsize=16)
 def busday_calendar(first_year: int, last_year: int) -> np.busdaycalendar:
-    return np.busdaycalendar(weekmask="1111100", holidays=list(holiday_dates(first_year,
-                                                                            last_year)))
+    return np.busdaycalendar(
+        weekmask="1111100", holidays=list(holiday_dates(first_year, last_year))
+    )
 
 
 def daily_rate(source) -> float:
@@ -216,8 +264,10 @@ def lifecycles(source, start: dt.date, end: dt.date, seed: int = 42, scale: floa
 
     first_wd = _pick(U[:, U_FIRST_WD], FIRST_RESPONSE_WD)
     r_day = np.busday_offset(f_day, first_wd, roll="forward", busdaycal=cal)
-    E[:, 3] = keep(_place(epoch_days(r_day), U[:, U_T_FIRST], E[:, 2]),
-                   ~np.isnan(E[:, 2]) & (U[:, U_STALL_FIRST] >= P_STALL_FIRST_RESPONSE))
+    E[:, 3] = keep(
+        _place(epoch_days(r_day), U[:, U_T_FIRST], E[:, 2]),
+        ~np.isnan(E[:, 2]) & (U[:, U_STALL_FIRST] >= P_STALL_FIRST_RESPONSE),
+    )
 
     classification = np.asarray(CLASSIFICATIONS)[_pick(U[:, U_CLASS], CLASSIFICATION_P)]
     pengawasan = (classification == "pengaduan") & (U[:, U_PENGAWASAN] < P_PENGAWASAN)
@@ -230,12 +280,16 @@ def lifecycles(source, start: dt.date, end: dt.date, seed: int = 42, scale: floa
     share = np.where(on_time, 0.2 + 0.8 * U[:, U_COMPLETION], 1.05 + U[:, U_COMPLETION])
     follow_wd = np.maximum(first_wd, np.ceil(limit_wd * share).astype(np.int64))
     u_day = np.busday_offset(f_day, follow_wd, roll="forward", busdaycal=cal)
-    E[:, 4] = keep(_place(epoch_days(u_day), U[:, U_T_FOLLOW], E[:, 3]),
-                   ~np.isnan(E[:, 3]) & (U[:, U_STALL_FOLLOW] >= P_STALL_FOLLOW_UP))
+    E[:, 4] = keep(
+        _place(epoch_days(u_day), U[:, U_T_FOLLOW], E[:, 3]),
+        ~np.isnan(E[:, 3]) & (U[:, U_STALL_FOLLOW] >= P_STALL_FOLLOW_UP),
+    )
 
     c_day = offset(u_day, CLOSE_WD, U[:, U_CLOSE_WD])
-    E[:, 5] = keep(_place(epoch_days(c_day), U[:, U_T_CLOSE], E[:, 4]),
-                   ~np.isnan(E[:, 4]) & (U[:, U_NOT_CLOSED] >= P_NOT_CLOSED))
+    E[:, 5] = keep(
+        _place(epoch_days(c_day), U[:, U_T_CLOSE], E[:, 4]),
+        ~np.isnan(E[:, 4]) & (U[:, U_NOT_CLOSED] >= P_NOT_CLOSED),
+    )
     return U, seq, E
 
 
@@ -380,11 +434,17 @@ def _add_people(frame: pd.DataFrame, source, Uv: np.ndarray) -> None:
     regions = frame["region_code"].tolist()
     categories = frame["category"].tolist()
     for u, region, category in zip(Uv.tolist(), regions, categories, strict=True):
-        person = texts.reporter(u[U_NAME1], u[U_NAME2], u[U_PHONE], u[U_NIK], u[U_EMAIL],
-                                province or region[:2])
+        person = texts.reporter(
+            u[U_NAME1], u[U_NAME2], u[U_PHONE], u[U_NIK], u[U_EMAIL], province or region[:2]
+        )
         title, body = texts.complaint_text(
-            category, u[U_TITLE], u[U_BODY], u[U_PII],
-            person["reporter_phone"], person["reporter_nik"], names.get(region, region),
+            category,
+            u[U_TITLE],
+            u[U_BODY],
+            u[U_PII],
+            person["reporter_phone"],
+            person["reporter_nik"],
+            names.get(region, region),
         )
         people.append(person)
         titles.append(title)

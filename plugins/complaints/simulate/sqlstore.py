@@ -16,9 +16,19 @@ import sqlalchemy as sa
 from complaints.simulate.exports import COLUMNS, FLAGS, TIMESTAMPS
 
 TABLE = "aduan"
-_TEXT_LENGTHS = {"no_tiket": 64, "kode_wilayah": 16, "jenis": 32, "kategori": 64, "kanal": 32,
-                 "status": 32, "nik_pelapor": 32, "nama_pelapor": 128, "telp_pelapor": 32,
-                 "email_pelapor": 128, "judul": 255}
+_TEXT_LENGTHS = {
+    "no_tiket": 64,
+    "kode_wilayah": 16,
+    "jenis": 32,
+    "kategori": 64,
+    "kanal": 32,
+    "status": 32,
+    "nik_pelapor": 32,
+    "nama_pelapor": 128,
+    "telp_pelapor": 32,
+    "email_pelapor": 128,
+    "judul": 255,
+}
 
 
 def make_engine(url: str) -> sa.Engine:

@@ -74,9 +74,7 @@ def upgrade_current_layout(storage: Storage, source_id: str | None = None) -> li
         with storage.lock(key):
             recover(storage, held=frozenset({key}))
             files = [
-                f
-                for f in storage.list_files(f"{layout.CURRENT}/{d}")
-                if f.endswith(".parquet")
+                f for f in storage.list_files(f"{layout.CURRENT}/{d}") if f.endswith(".parquet")
             ]
             if not files:
                 storage.rmtree(f"{layout.CURRENT}/{d}")

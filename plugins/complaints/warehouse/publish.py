@@ -49,7 +49,9 @@ def _replace_day(tx: Transaction, table: str, source_id: str, day: date, data: p
         tx.delete(final)
 
 
-def replace_quarantine(tx: Transaction, source_id: str, day: date, quarantine: pa.Table) -> pa.Table:
+def replace_quarantine(
+    tx: Transaction, source_id: str, day: date, quarantine: pa.Table
+) -> pa.Table:
     """Make the source-day's quarantine partition hold exactly ``quarantine``."""
     q = quarantine.select(tables.QUARANTINE_SCHEMA.names).cast(tables.QUARANTINE_SCHEMA)
     _replace_day(tx, layout.QUARANTINE, source_id, day, q)
