@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 # make run START=2026-10-01 END=2026-10-07 REGISTRY=small SCALE=0.5
 START    ?= 2026-10-30
-END      ?= 2026-11-01
+END      ?= 2026-10-31
 REGISTRY ?= full
 SCALE    ?= 1.0
 PYTEST_ARGS ?=

@@ -75,7 +75,7 @@ def query(
 @app.command()
 def run(
     start: Annotated[str, typer.Option(help="first complaint day, YYYY-MM-DD")] = "2026-10-30",
-    end: Annotated[str, typer.Option(help="last complaint day, YYYY-MM-DD")] = "2026-11-01",
+    end: Annotated[str, typer.Option(help="last complaint day, YYYY-MM-DD")] = "2026-10-31",
     registry: Annotated[
         str, typer.Option(help="full, small, or a path to a registry YAML")
     ] = "full",
