@@ -40,10 +40,11 @@ def final_summary(settings: Settings, days: list[date], elapsed_s: float) -> str
                    in_process_pct, rating_avg, rating_count, sla_completion_pct,
                    sources_reported, sources_failed
             from national_metrics
-            where period in ('day', 'month') and period_start between ? and ?
+            where (period = 'day' and period_start between ? and ?)
+               or (period = 'month' and period_start between ? and ?)
             order by period desc, period_start
             """,
-            [days[0].replace(day=1), days[-1]],
+            [days[0], days[-1], days[0].replace(day=1), days[-1]],
         ).fetchall()
         current = con.execute("select count(*) from complaint_current").fetchone()[0]
     finally:
