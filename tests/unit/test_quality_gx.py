@@ -149,7 +149,8 @@ def _audit_in_child(args):
 def test_several_processes_share_one_gx_dir(tmp_path):
     gx_dir = tmp_path / "gx"
     sources = [f"kab-{i}" for i in range(4)]
-    with multiprocessing.get_context("fork").Pool(4) as pool:
+    # spawn, not fork: forking a process that already runs threads (DuckDB, Airflow) can deadlock
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
         assert pool.map(_audit_in_child, [(gx_dir, s) for s in sources]) == [5] * 4
     html = build_data_docs(gx_dir).read_text(encoding="utf-8")
     for source in sources:
