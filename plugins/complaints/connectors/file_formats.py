@@ -296,26 +296,39 @@ def read_xlsx(
         book.close()
 
 
-def read_json(
-    path: Path, batch_rows: int, stats: FileStats, opts: ReadOptions = ReadOptions()
-) -> Iterator[pa.Table]:
+def _open_json_text(path: Path, stats: FileStats, opts: ReadOptions):
     encoding = _encoding(path, opts)
     stats.encoding = encoding
     _check_text(path, encoding)
+    return path.open(encoding=encoding)
+
+
+def _batches(records: Iterable[dict], batch_rows: int, stats: FileStats) -> Iterator[pa.Table]:
+    """Records as tables of at most ``batch_rows`` rows, counting them in ``stats``."""
     pending: list[dict] = []
-    with path.open(encoding=encoding) as fh:
+    for record in records:
+        pending.append(record)
+        stats.rows += 1
+        if len(pending) >= batch_rows:
+            yield records_to_table(pending)
+            pending = []
+    if pending:
+        yield records_to_table(pending)
+
+
+def read_json(
+    path: Path, batch_rows: int, stats: FileStats, opts: ReadOptions = ReadOptions()
+) -> Iterator[pa.Table]:
+    def objects(fh) -> Iterator[dict]:
         for i, record in enumerate(json_records(JsonStream(fh, stats))):
             if not isinstance(record, dict):
                 raise UnreadableFile(
                     f"element {i} is a JSON {type(record).__name__}, not an object"
                 )
-            pending.append(record)
-            stats.rows += 1
-            if len(pending) >= batch_rows:
-                yield records_to_table(pending)
-                pending = []
-    if pending:
-        yield records_to_table(pending)
+            yield record
+
+    with _open_json_text(path, stats, opts) as fh:
+        yield from _batches(objects(fh), batch_rows, stats)
 
 
 def read_ndjson(
@@ -323,11 +336,8 @@ def read_ndjson(
 ) -> Iterator[pa.Table]:
     """One object per line; a line that is not an object is yielded as an empty row (so the
     mapping stage rejects and counts it) and its number is noted."""
-    encoding = _encoding(path, opts)
-    stats.encoding = encoding
-    _check_text(path, encoding)
-    pending: list[dict] = []
-    with path.open(encoding=encoding) as fh:
+
+    def objects(fh) -> Iterator[dict]:
         for number, line in enumerate(_strip_nul(fh, stats), start=1):
             if not line.strip():
                 continue
@@ -338,13 +348,10 @@ def read_ndjson(
             if not isinstance(record, dict):
                 stats.bad_lines.append(number)
                 record = {}
-            pending.append(record)
-            stats.rows += 1
-            if len(pending) >= batch_rows:
-                yield records_to_table(pending)
-                pending = []
-    if pending:
-        yield records_to_table(pending)
+            yield record
+
+    with _open_json_text(path, stats, opts) as fh:
+        yield from _batches(objects(fh), batch_rows, stats)
 
 
 def read_any(
