@@ -21,13 +21,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from complaints.config import PROJECT_ROOT, REFERENCE_REGIONS
-from complaints.simulate import model
+from complaints.simulate import distributions, model
 from complaints.simulate.exports import COLUMNS, EVENT_WORDS, MONTHS_ID, VALUE_WORDS
 from complaints.simulate.texts import CLOSINGS, OPENINGS, TITLES
 
 BENCH_DIR = PROJECT_ROOT / "var" / "bench"
 SHAPE = "ekspor_berkas"
-#: lifecycle events in order (model.EVENTS without "archived", which branches off verified)
+#: lifecycle events in order (distributions.EVENTS without "archived", which branches off verified)
 FLOW = ("submitted", "verified", "forwarded", "first_response", "followed_up", "closed")
 FLOW_P = (0.06, 0.10, 0.12, 0.22, 0.20, 0.25)  # share of versions in each state, + archived
 P_ARCHIVED_VERSION = 0.05
@@ -94,18 +94,18 @@ def source_rows(
     else:
         cols["region_code"] = _pick(rng, region_pool, np.ones(len(region_pool)), n)
     words = VALUE_WORDS[SHAPE]
-    cls = [words["classification"][c] for c in model.CLASSIFICATIONS]
-    cols["classification"] = _pick(rng, cls, model.CLASSIFICATION_P, n)
+    cls = [words["classification"][c] for c in distributions.CLASSIFICATIONS]
+    cols["classification"] = _pick(rng, cls, distributions.CLASSIFICATION_P, n)
     yes_no = pa.array(["Tidak", "Ya"])
     for name, p in (
-        ("berkadar_pengawasan", model.P_PENGAWASAN),
-        ("is_rahasia", model.P_RAHASIA),
-        ("is_anonim", model.P_ANONIM),
+        ("berkadar_pengawasan", distributions.P_PENGAWASAN),
+        ("is_rahasia", distributions.P_RAHASIA),
+        ("is_anonim", distributions.P_ANONIM),
     ):
         cols[name] = yes_no.take(pa.array((rng.random(n) < p).astype(np.int8)))
-    cols["category"] = _pick(rng, model.CATEGORIES, model.CATEGORY_P, n)
-    chans = [words["channel"][c] for c in model.CHANNELS]
-    cols["channel"] = _pick(rng, chans, model.CHANNEL_P, n)
+    cols["category"] = _pick(rng, distributions.CATEGORIES, distributions.CATEGORY_P, n)
+    chans = [words["channel"][c] for c in distributions.CHANNELS]
+    cols["channel"] = _pick(rng, chans, distributions.CHANNEL_P, n)
     titles = [t for group in TITLES.values() for t in group]
     cols["title"] = _pick(rng, titles, np.ones(len(titles)), n)
     bodies = [
@@ -123,8 +123,8 @@ def source_rows(
     ev = EVENT_WORDS[SHAPE]
     status_words = [ev[e][0] for e in FLOW] + [ev["archived"][0]]
     cols["status"] = pa.array(status_words).take(pa.array(np.where(archived, 6, state)))
-    rated = (state == 5) & (rng.random(n) < model.P_RATED)
-    rating = rng.choice(5, size=n, p=model.RATING_P) + 1
+    rated = (state == 5) & (rng.random(n) < distributions.P_RATED)
+    rating = rng.choice(5, size=n, p=distributions.RATING_P) + 1
     cols["rating"] = pc.if_else(pa.array(rated), pc.cast(pa.array(rating), pa.string()), None)
     cols["reporter_nik"] = _digits(rng, n, 16)
     first = _pick(rng, ("Agus", "Budi", "Siti", "Dewi", "Rina", "Ahmad", "Putri"), np.ones(7), n)
