@@ -25,6 +25,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from complaints.connectors.arrow_csv import NotExact, arrow_batches, arrow_encoding
 from complaints.connectors.base import records_to_table, rows_to_table, to_text
 from complaints.connectors.json_stream import JsonStream, UnreadableFile, json_records
 
@@ -170,17 +171,21 @@ def clean_header(cells: list[Any]) -> list[str]:
 
 
 class _Rows:
-    """Turns raw positional rows into batches under one header (shared by CSV and XLSX)."""
+    """Turns raw positional rows into batches under one header (shared by CSV and XLSX).
+    The first ``skip`` rows are counted but not kept (they were yielded by the Arrow reader)."""
 
-    def __init__(self, header: list[str], raw_header: list[str], batch_rows: int, stats):
+    def __init__(self, header: list[str], raw_header: list[str], batch_rows: int, stats, skip=0):
         self.header = header
         self.raw_header = raw_header
         self.batch_rows = batch_rows
         self.stats = stats
+        self.skip = skip
         self.rows: list[list[Any]] = []
         self.extra = False
 
-    def add(self, cells: list[Any]) -> pa.Table | None:
+    def values(self, cells: list[Any]) -> list[Any] | None:
+        """The row as stored: None for a blank row or a repeated header (counted); fields beyond
+        the header become one more value, the ``_extra`` JSON list."""
         values = [None if c is None or c == "" else c for c in cells]
         while values and values[-1] is None:
             values.pop()
@@ -192,11 +197,19 @@ class _Rows:
         n = len(self.header)
         if len(values) > n:
             self.stats.long_rows += 1
-            self.extra = True
             extra = json.dumps([to_text(v) for v in values[n:]], ensure_ascii=False)
             values = values[:n] + [extra]
-        self.rows.append(values)
+        return values
+
+    def add(self, cells: list[Any]) -> pa.Table | None:
+        values = self.values(cells)
+        if values is None:
+            return None
         self.stats.rows += 1
+        if self.stats.rows <= self.skip:
+            return None
+        self.extra = self.extra or len(values) > len(self.header)
+        self.rows.append(values)
         return self.flush() if len(self.rows) >= self.batch_rows else None
 
     def flush(self) -> pa.Table | None:
@@ -211,22 +224,72 @@ class _Rows:
 def read_delimited(
     path: Path, batch_rows: int, stats: FileStats, opts: ReadOptions = ReadOptions()
 ) -> Iterator[pa.Table]:
+    """pyarrow's streaming CSV reader when it reads the file exactly as the ``csv`` module
+    reader below does (``arrow_csv``), else, or from where it stops being sure, the latter."""
     encoding = _encoding(path, opts)
     stats.encoding = encoding
     _check_text(path, encoding)
-    default = "\t" if path.suffix.lower() == ".tsv" else ","
+    per_line = not opts.encoding and encoding == "cp1252"
+    fast = arrow_encoding(path, encoding, fixed=bool(opts.encoding), per_line=per_line)
+    head = _plain_header(path, encoding, opts) if fast else None
+    yielded = 0
+    if head is not None:
+        delimiter, raw = head
+        header = clean_header(raw)
+        rows = _Rows(header, [c.strip() for c in raw], batch_rows, stats)
+        try:
+            for table in arrow_batches(path, fast, delimiter, raw, rows):
+                yielded += table.num_rows
+                yield table
+            stats.header_only = stats.rows == 0
+            return
+        except NotExact:
+            stats.rows = stats.repeated_headers = stats.long_rows = 0
+    yield from _read_delimited_python(path, encoding, batch_rows, stats, opts, yielded)
+
+
+def _plain_header(path: Path, encoding: str, opts: ReadOptions) -> tuple[str, list[str]] | None:
+    """The delimiter and header cells when the header is the first non-empty line and its
+    names are unique, non-blank and as many as its cells (what ``arrow_batches`` needs)."""
+    with _text_lines(path, encoding, opts, FileStats()) as fh:
+        for line in fh:
+            if line.strip():
+                break
+            if line not in ("\n", "\r\n", "\r"):
+                return None
+        else:
+            return None
+        delimiter = opts.delimiter or sniff_delimiter(line, _default_delimiter(path))
+        try:
+            raw = next(csv.reader(_chain(line, fh), delimiter=delimiter, strict=False))
+        except csv.Error:
+            return None
+    header = clean_header(raw)
+    if len(header) != len(raw) or len(set(header)) != len(header):
+        return None
+    return delimiter, raw
+
+
+def _default_delimiter(path: Path) -> str:
+    return "\t" if path.suffix.lower() == ".tsv" else ","
+
+
+def _read_delimited_python(
+    path: Path, encoding: str, batch_rows: int, stats: FileStats, opts: ReadOptions, skip: int
+) -> Iterator[pa.Table]:
     csv.field_size_limit(max(csv.field_size_limit(), 16 * 1024 * 1024))
     with _text_lines(path, encoding, opts, stats) as fh:
         lines = _strip_nul(fh, stats)
         header_line = next((line for line in lines if line.strip()), None)
         if header_line is None:
             return
-        delimiter = opts.delimiter or sniff_delimiter(header_line, default)
+        delimiter = opts.delimiter or sniff_delimiter(header_line, _default_delimiter(path))
         reader = csv.reader(_chain(header_line, lines), delimiter=delimiter, strict=False)
         try:
             raw = next(reader)
             header = clean_header(raw)
-            rows = _Rows(header, [(c or "").strip() for c in raw][: len(header)], batch_rows, stats)
+            raw_header = [(c or "").strip() for c in raw][: len(header)]
+            rows = _Rows(header, raw_header, batch_rows, stats, skip)
             for cells in reader:
                 table = rows.add(cells)
                 if table is not None:
