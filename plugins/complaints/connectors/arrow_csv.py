@@ -235,17 +235,17 @@ class _Merge:
     def _clean(self, table: pa.Table) -> pa.Table:
         """Valid rows without blank rows and repeated headers, under the header's names."""
         table = table.rename_columns(self.rows.header)
-        keep = functools.reduce(pc.or_, map(pc.is_valid, table.columns))
-        probe = self.rows.raw_header[self.probe]
-        maybe = pc.match_substring(table.column(self.probe), probe)  # null for null cells
-        if pc.any(maybe).as_py():
-            flags = keep.to_pylist()
+        drop = set()
+        if all(column.null_count for column in table.columns):  # else no row is blank
+            present = functools.reduce(pc.or_, map(pc.is_valid, table.columns))
+            drop.update(pc.indices_nonzero(pc.invert(present)).to_pylist())
+        maybe = pc.match_substring(table.column(self.probe), self.rows.raw_header[self.probe])
+        if pc.any(maybe).as_py():  # null cells give null, which any() skips
             for i in pc.indices_nonzero(maybe).to_pylist():
-                cells = list(table.slice(i, 1).to_pylist()[0].values())
-                flags[i] = self.rows.values(cells) is not None
-            keep = pa.array(flags)
-        if not pc.all(keep).as_py():
-            table = table.filter(keep)
+                if self.rows.values(list(table.slice(i, 1).to_pylist()[0].values())) is None:
+                    drop.add(i)
+        if drop:
+            table = table.filter(pa.array([i not in drop for i in range(table.num_rows)]))
         self.rows.stats.rows += table.num_rows
         return table
 
