@@ -14,10 +14,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from complaints import canonical, tables
 from complaints.config import Settings
 from complaints.warehouse import catalog, layout, publish
 from complaints.warehouse import compact as _compact
 from complaints.warehouse.journal import Transaction, WarehouseError, recover
+from complaints.warehouse.rows import Rows, as_table
 from complaints.warehouse.storage import Storage, open_storage
 
 __all__ = ["Warehouse", "WarehouseError"]
@@ -54,23 +56,34 @@ class Warehouse:
         source_id: str,
         day: date,
         *,
-        raw: pa.Table | None,
-        versions: pa.Table,
-        quarantine: pa.Table,
+        raw: Rows | None,
+        versions: Rows,
+        quarantine: Rows,
         run: dict,
     ) -> dict:
-        """Publish one source-day (raw, history, current, quarantine, run) as one atomic unit."""
+        """Publish one source-day (raw, history, current, quarantine, run) as one atomic unit.
+
+        ``raw``, ``versions`` and ``quarantine`` are each a pyarrow Table or a pyarrow Dataset
+        (e.g. the day's spilled Parquet files); the result is the same either way.
+        """
         layout.check_value(source_id)
         _compact.upgrade_current_layout(self.storage, source_id)
+        raw_t = None if raw is None else as_table(raw)
         return self._transaction(
             f"source-{source_id}",
             lambda tx: publish.stage_source_day(
-                tx, source_id, day, raw=raw, versions=versions, quarantine=quarantine, run=run
+                tx,
+                source_id,
+                day,
+                raw=raw_t,
+                versions=as_table(versions, canonical.schema()),
+                quarantine=as_table(quarantine, tables.QUARANTINE_SCHEMA),
+                run=run,
             ),
         )
 
     def record_run(
-        self, source_id: str, day: date, run: dict, *, quarantine: pa.Table | None = None
+        self, source_id: str, day: date, run: dict, *, quarantine: Rows | None = None
     ) -> dict:
         """Keep a run record (failed or rejected day); published complaint data is untouched.
 
@@ -83,7 +96,9 @@ class Warehouse:
             runs = publish.run_table(source_id, day, run, "failed")
             run_id = runs["run_id"][0].as_py()
             if quarantine is not None:
-                publish.replace_quarantine(tx, source_id, day, quarantine)
+                publish.replace_quarantine(
+                    tx, source_id, day, as_table(quarantine, tables.QUARANTINE_SCHEMA)
+                )
             tx.put(layout.run_file(source_id, day, run_id), runs)
             return {"source_id": source_id, "day": day.isoformat(), "run_id": run_id}
 
