@@ -170,26 +170,3 @@ def test_record_mode_without_gx_dir_never_imports_great_expectations():
         cwd=Path(__file__).resolve().parents[2],
     ).stdout
     assert out.strip() == "False"
-
-
-def test_stored_json_is_what_gx_itself_would_serialise(tmp_path):
-    from great_expectations.core import ExpectationSuiteValidationResult
-    from test_quality import DAY, INSTITUTIONS, REGIONS
-
-    from complaints.quality import audit as audit_module
-    from complaints.quality import gx_record, recorded
-    from complaints.quality.rowchecks import run_row_checks
-
-    rows, _, _ = broken_batch()
-    table, _ = audit_module._conform(rows)
-    params = audit_module.check_parameters(DAY, AS_OF, REGIONS, INSTITUTIONS)
-    checks = run_row_checks(table, params)
-    present = recorded.observed_types(rows.drop_columns(["_row"]))
-    for suite in ROW_SUITES:
-        results = recorded.record_suite(
-            suite, table, present=present, row_checks=checks, params=params
-        )
-        stored = gx_record.store(
-            suite, results, gx_dir=tmp_path / "gx", name="n", batch_meta={"source_id": "s"}
-        )
-        assert stored.to_json_dict() == ExpectationSuiteValidationResult.to_json_dict(stored)

@@ -1,44 +1,30 @@
-"""Store recorded results (``recorded``) in GX's validation results store, as GX would.
+"""Store recorded results (``recorded``) where GX stores validation results, without GX.
 
 ``ValidationDefinition.run`` validates, sets ``meta`` (validation id, run id, validation time,
 batch parameters), and calls ``context.validation_results_store.store_validation_results`` with a
 ``ValidationResultIdentifier(batch_identifier=<active batch id>, expectation_suite_identifier,
-run_id)``. Here the same result objects (``ExpectationSuiteValidationResult`` holding one
-``ExpectationValidationResult`` per expectation, with the suite's ``ExpectationConfiguration``)
-are built from the vectorised results and stored under the same key layout, so Data Docs render
-them exactly like real validations. great_expectations is imported only when storing.
+run_id)``. Here the same document (an ``ExpectationSuiteValidationResult`` holding one
+``ExpectationValidationResult`` per expectation, with the suite's expectation ids) is built from
+the vectorised results as plain JSON and written to that key's file, byte for byte what GX's
+store writes (``gx_store``), so Data Docs render it exactly like a real validation.
+
+great_expectations is not imported: the ids come from the project's suite and validation
+definition files. Only when the project does not exist yet, or holds another version of the
+suites, does ``gx_runner.get_gx`` create or update it (once, for every later process).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 
-from complaints.quality import gx_runner
+from complaints.quality import gx_runner, gx_store
 from complaints.quality.suites import VOLUME_SUITE
 
 MODE = "record"
-
-
-def _config(res: dict, ident: str | None, batch_id: str):
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
-
-    kwargs = dict(res["kwargs"], batch_id=batch_id)
-    return ExpectationConfiguration(type=res["type"], kwargs=kwargs, meta=res["meta"], id=ident)
-
-
-def _result(res: dict, config):
-    from great_expectations.core import ExpectationValidationResult
-
-    return ExpectationValidationResult(
-        success=bool(res["success"]),
-        expectation_config=config,
-        result=res["result"],
-        exception_info=_exception_info(res),
-    )
+_IDS: dict[str, dict[str, gx_store.SuiteIds]] = {}
 
 
 def _exception_info(res: dict) -> dict:
@@ -49,7 +35,7 @@ def _exception_info(res: dict) -> dict:
     }
 
 
-def _result_doc(res: dict, ident: str | None, batch_id: str) -> dict:
+def _result_doc(res: dict, ident: str, batch_id: str) -> dict:
     """One result as GX's ``ExpectationValidationResult.to_json_dict`` gives it."""
     return {
         "success": bool(res["success"]),
@@ -67,63 +53,45 @@ def _result_doc(res: dict, ident: str | None, batch_id: str) -> dict:
 
 
 @cache
-def _result_class():
-    """``ExpectationSuiteValidationResult`` whose JSON form is the one already built.
-
-    The store serialises a result as ``schema.dumps(result.to_json_dict())``; GX's own
-    ``to_json_dict`` deep-copies the object and walks it with ``convert_to_json_serializable``
-    (~2/3 of the ~90 ms GX spends storing a source-day's six results). The recorded results
-    are plain JSON already, so this class hands over that dict; the store's schema still
-    validates and writes it.
-    """
-    from great_expectations.core import ExpectationSuiteValidationResult
-
-    class RecordedSuiteValidationResult(ExpectationSuiteValidationResult):
-        json_doc: dict | None = None
-
-        def to_json_dict(self):
-            if self.json_doc is None:
-                return super().to_json_dict()
-            return self.json_doc
-
-    return RecordedSuiteValidationResult
+def _gx_version() -> str:
+    return version("great_expectations")
 
 
-def store(
+def _ids(gx_dir: Path) -> dict[str, gx_store.SuiteIds]:
+    """The project's suite ids (read once per process); creates the project when missing."""
+    key = str(gx_dir.resolve())
+    if key not in _IDS:
+        ids = gx_store.project_ids(gx_dir)
+        if ids is None:
+            gx_runner.get_gx(gx_dir)  # imports GX: adds or updates the suites (once per project)
+            ids = gx_store.project_ids(gx_dir)
+        if ids is None:
+            raise RuntimeError(f"GX project in {gx_dir} has no current suites after creating it")
+        _IDS[key] = ids
+    return _IDS[key]
+
+
+def result_document(
     suite: str,
     results: list[dict],
     *,
-    gx_dir: Path,
+    ids: gx_store.SuiteIds,
     name: str,
     batch_meta: dict,
-) -> object:
-    """Store one suite's recorded results for the run ``name``; the stored GX result object.
+    now: datetime,
+) -> tuple[dict, str]:
+    """The stored document of one suite's recorded results, and its batch id.
 
     ``batch_meta`` (source, day, run id, rows) goes into ``meta.active_batch_definition``'s
     batch identifiers and ``meta.complaints``.
     """
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
-    from great_expectations.data_context.types.resource_identifiers import (
-        ExpectationSuiteIdentifier,
-        ValidationResultIdentifier,
-    )
-
-    gx_ = gx_runner.get_gx(gx_dir)
-    definition = gx_.definitions[suite]
     asset = gx_runner.RAW_ASSET if suite == VOLUME_SUITE else gx_runner.ROWS_ASSET
     batch_id = f"{gx_runner.DATASOURCE}-{asset}"
-    expectations = definition.suite.expectations
-    ids = (
-        [e.id for e in expectations] if len(expectations) == len(results) else [None] * len(results)
-    )
-    evrs = [_result(r, _config(r, i, batch_id)) for r, i in zip(results, ids, strict=True)]
-    passed = sum(r.success for r in evrs)
-    now = datetime.now(UTC)
-    run_id = RunIdentifier(run_name=name, run_time=now)
+    docs = [_result_doc(r, i, batch_id) for r, i in zip(results, ids.expectation_ids, strict=True)]
+    passed = sum(d["success"] for d in docs)
     batch = {k: str(v) for k, v in batch_meta.items()}
     meta = {
-        "great_expectations_version": gx.__version__,
+        "great_expectations_version": _gx_version(),
         "active_batch_definition": {
             "datasource_name": gx_runner.DATASOURCE,
             "data_connector_name": "fluent",
@@ -133,51 +101,42 @@ def store(
         "batch_markers": {"ge_load_time": now.strftime("%Y%m%dT%H%M%S.%fZ")},
         "batch_spec": {"batch_data": "recorded from the vectorised row checks"},
         "batch_parameters": {"dataframe": "<DATAFRAME>"},
-        "validation_id": definition.id,
+        "validation_id": ids.validation_id,
         "checkpoint_id": None,
-        "run_id": run_id,
-        "validation_time": now,
+        "run_id": {"run_name": name, "run_time": now.isoformat()},
+        "validation_time": now.isoformat(),
         "complaints": {"gx_mode": MODE, **batch},
     }
     statistics = {
-        "evaluated_expectations": len(evrs),
+        "evaluated_expectations": len(docs),
         "successful_expectations": passed,
-        "unsuccessful_expectations": len(evrs) - passed,
-        "success_percent": 100.0 * passed / len(evrs) if evrs else None,
+        "unsuccessful_expectations": len(docs) - passed,
+        "success_percent": 100.0 * passed / len(docs) if docs else None,
     }
-    suite_result = _result_class()(
-        success=passed == len(evrs),
-        results=evrs,
-        suite_name=suite,
-        suite_parameters={},
-        statistics=statistics,
-        meta=meta,
-        batch_id=batch_id,
-    )
-    suite_result.json_doc = {
+    doc = {
         "id": None,
-        "success": passed == len(evrs),
-        "results": [_result_doc(r, i, batch_id) for r, i in zip(results, ids, strict=True)],
+        "success": passed == len(docs),
+        "results": docs,
         "suite_name": suite,
         "suite_parameters": {},
         "statistics": statistics,
-        "meta": dict(
-            meta,
-            run_id={"run_name": name, "run_time": now.isoformat()},
-            validation_time=now.isoformat(),
-        ),
+        "meta": meta,
     }
-    key = ValidationResultIdentifier(
-        batch_identifier=batch_id,
-        expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite),
-        run_id=run_id,
+    return doc, batch_id
+
+
+def store(
+    suite: str,
+    results: list[dict],
+    *,
+    gx_dir: Path,
+    name: str,
+    batch_meta: dict,
+) -> Path:
+    """Store one suite's recorded results for the run ``name``; the file written."""
+    gx_dir = Path(gx_dir)
+    now = datetime.now(UTC)
+    doc, batch_id = result_document(
+        suite, results, ids=_ids(gx_dir)[suite], name=name, batch_meta=batch_meta, now=now
     )
-    if gx_.results_store is None:  # the context looks it up by name on every access
-        gx_.results_store = gx_.context.validation_results_store
-    with gx_.run_lock:
-        gx_.results_store.store_validation_results(
-            suite_validation_result=suite_result,
-            suite_validation_result_identifier=key,
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=suite),
-        )
-    return suite_result
+    return gx_store.write_result(gx_store.result_path(gx_dir, suite, name, now, batch_id), doc)

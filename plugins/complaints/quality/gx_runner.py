@@ -3,10 +3,12 @@
 The context is file-based and rooted at ``gx_dir`` (``<gx_dir>/gx/``) when one is given, so
 validation results persist and Data Docs can be built from them; ``gx_dir=None`` gives an
 ephemeral in-memory context. Contexts are created once per process (and per ``gx_dir``) and
-reused. Several processes may share one ``gx_dir``: writes to the project configuration
-(data source, suites, validation definitions) and Data Docs builds happen under an exclusive
-file lock, and each validation result is stored under its own run name
-(``<source>_<day>_<run_id>``), so concurrent runs never write the same file.
+reused. Only validate mode, Data Docs builds and the first recording into a new project (or
+one holding older suite files) create a context: record mode otherwise writes its results
+without GX (``gx_store``, ``gx_record``). Several processes may share one ``gx_dir``: writes to
+the project configuration (data source, suites, validation definitions) and Data Docs builds
+happen under an exclusive file lock, and each validation result is stored under its own run
+name (``<source>_<day>_<run_id>``), so concurrent runs never write the same file.
 
 GX never touches the network here: analytics are disabled by environment and in the project
 configuration, and progress bars are off.
@@ -14,20 +16,24 @@ configuration, and progress bars are off.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import re
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
 
-from complaints.quality.suites import ROW_SUITES, SUITE_NAMES, VOLUME_SUITE, load_suite_spec
+from complaints.quality.gx_store import file_lock
+from complaints.quality.suites import (
+    ROW_SUITES,
+    SUITE_NAMES,
+    VOLUME_SUITE,
+    load_suite_spec,
+    spec_digest,
+)
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
@@ -49,33 +55,16 @@ class _Gx:
     context: object
     definitions: dict  # suite name -> ValidationDefinition
     run_lock: threading.Lock
-    results_store: object = None  # context.validation_results_store, looked up once
 
 
 _CONTEXTS: dict[tuple[int, str | None], _Gx] = {}
-
-
-@contextmanager
-def _file_lock(gx_dir: Path | None):
-    """Exclusive lock across processes sharing ``gx_dir`` (no-op for an ephemeral context)."""
-    if gx_dir is None:
-        yield
-        return
-    gx_dir.mkdir(parents=True, exist_ok=True)
-    with open(gx_dir / ".gx.lock", "a+") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def _suite(name: str):
     from great_expectations.core import ExpectationSuite
 
     spec = load_suite_spec(name)
-    digest = hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
-    meta = dict(spec.get("meta", {}), source_sha256=digest)
+    meta = dict(spec.get("meta", {}), source_sha256=spec_digest(name))
     return ExpectationSuite(name=name, expectations=spec["expectations"], meta=meta)
 
 
@@ -146,7 +135,7 @@ def get_gx(gx_dir: Path | None) -> _Gx:
     with _PROCESS_LOCK:
         if key not in _CONTEXTS:
             path = Path(gx_dir) if gx_dir is not None else None
-            with _file_lock(path):
+            with file_lock(path):
                 _CONTEXTS[key] = _create(path)
         return _CONTEXTS[key]
 
@@ -244,7 +233,7 @@ def build_data_docs(gx_dir: Path) -> Path:
     """
     gx_dir = Path(gx_dir)
     gx_ = get_gx(gx_dir)
-    with _file_lock(gx_dir), gx_.run_lock:
+    with file_lock(gx_dir), gx_.run_lock:
         sites = gx_.context.build_data_docs()
     index = data_docs_index(gx_dir)
     if not index.is_file():  # a differently configured site: trust what GX reports

@@ -9,6 +9,7 @@ sets, as-of bounds) are ``{"$PARAMETER": name}`` placeholders filled at validati
 
 from __future__ import annotations
 
+import hashlib
 import json
 from functools import cache
 from pathlib import Path
@@ -47,6 +48,11 @@ def load_suite_spec(name: str, directory: Path | None = None) -> dict:
         if not exp.get("meta", {}).get("rule"):
             raise ValueError(f"{path}: expectation {i} ({exp.get('type')}) has no meta.rule")
     return spec
+
+
+def spec_digest(name: str) -> str:
+    """SHA-256 of the suite file's content (key order aside): which version a GX project holds."""
+    return hashlib.sha256(json.dumps(load_suite_spec(name), sort_keys=True).encode()).hexdigest()
 
 
 def suite_meta(name: str, directory: Path | None = None) -> dict:
