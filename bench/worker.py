@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,6 +34,23 @@ def settings_for(root: Path, registry: Path | None = None, sources_dir: Path | N
     )
 
 
+def _gx_project(gx_dir: Path) -> None:
+    """Put an existing GX project (suites, validation definitions) in ``gx_dir``, as every day
+    after a deployment's first finds it: a source-day's process then records without GX. The
+    project is created once, by a child process, under ``var/bench/gx`` and copied from there."""
+    import shutil
+
+    from bench import gen
+    from complaints.quality import gx_store
+
+    template = gen.BENCH_DIR / "gx"
+    if gx_store.project_ids(template) is None:  # none yet, or older suite files
+        code = "import sys, pathlib; from complaints.quality import gx_runner; "
+        code += "gx_runner.get_gx(pathlib.Path(sys.argv[1]))"
+        subprocess.run([sys.executable, "-c", code, str(template)], check=True)
+    shutil.copytree(template, gx_dir)
+
+
 def task_ingest_file(args: dict) -> dict:
     """B1/B4: ingest_source on a file source whose day holds one generated CSV."""
     from bench import gen
@@ -42,12 +60,7 @@ def task_ingest_file(args: dict) -> dict:
     settings = settings_for(root)
     gen.drop_file(settings.drop_dir, FILE_SOURCE, DAY, Path(args["csv"]))
     pipeline.registry_for(settings)  # parse the registry outside the clock
-    t_imp = time.perf_counter()
-    import great_expectations  # noqa: F401
-
-    import complaints.quality.gx_runner  # noqa: F401 - GX's import is a fixed cost per process
-
-    import_s = time.perf_counter() - t_imp
+    _gx_project(settings.data_dir / "gx")
     t0 = time.perf_counter()
     if args.get("profile"):
         import cProfile
@@ -65,7 +78,7 @@ def task_ingest_file(args: dict) -> dict:
         raise RuntimeError(f"ingest did not publish: {run}")
     return {
         "seconds": seconds,
-        "import_s": import_s,
+        "gx_imported": "great_expectations" in sys.modules,  # its import would be in seconds
         "rows_loaded": run["rows_loaded"],
         "rows_quarantined": run["rows_quarantined"],
     }
