@@ -26,7 +26,7 @@ def as_dataset(table: pa.Table, folder: Path, files: int) -> ds.Dataset:
     step = max(1, -(-table.num_rows // files))
     for i, start in enumerate(range(0, table.num_rows, step)):
         paths.append(str(folder / f"part-{i}.parquet"))
-        pq.write_table(table.slice(start, step), paths[-1], row_group_size=3)
+        pq.write_table(table.slice(start, step), paths[-1], row_group_size=max(3, step // 4))
     return ds.dataset(paths, format="parquet")
 
 
