@@ -37,7 +37,6 @@ from complaints.connectors.base import rows_to_table
 BLOCK_BYTES = 1 << 20
 _SCAN = 1 << 22
 _DECODERS = {"utf-8": None, "utf-8-sig": None, "cp1252": "cp1252"}
-_HIGH = re.compile(rb"[\x80-\xff]")
 _LONE_CR = re.compile(rb"\r(?!\n)")
 
 
@@ -75,19 +74,13 @@ def arrow_encoding(path: Path, encoding: str, *, fixed: bool, per_line: bool) ->
 
 
 def _not_cp1252_alike(lines: bytes) -> bool:
-    if _LONE_CR.search(lines):
+    """Whether some line is valid UTF-8 with non-ASCII bytes (the Python reader decodes it as
+    UTF-8) or has a CR not followed by LF; also, to stay exact, when U+FFFD's own bytes occur
+    (a replaced invalid byte is then told from a real U+FFFD by those bytes' absence)."""
+    if _LONE_CR.search(lines) or "\ufffd".encode() in lines:
         return True
-    pos = 0
-    while match := _HIGH.search(lines, pos):
-        start = lines.rfind(b"\n", 0, match.start()) + 1
-        end = lines.find(b"\n", match.end())
-        end = len(lines) if end < 0 else end
-        try:
-            lines[start:end].decode("utf-8")
-            return True
-        except UnicodeDecodeError:
-            pos = end + 1
-    return False
+    text = lines.decode("utf-8", errors="replace")
+    return any(not line.isascii() and "\ufffd" not in line for line in text.split("\n"))
 
 
 def arrow_batches(
