@@ -113,6 +113,7 @@ def arrow_batches(
                     null_values=[""],
                     strings_can_be_null=True,
                     quoted_strings_can_be_null=True,
+                    check_utf8=False,  # the caller decoded the whole file; cp1252 is re-encoded
                 ),
             )
             for batch in reader:
