@@ -105,17 +105,25 @@ def _counts(values: list) -> list[dict]:
 
 
 def _row_result(table: pa.Table, kind: str, cols: list[str], mask: np.ndarray) -> dict:
-    n = table.num_rows
-    count = int(mask.sum())
     where = np.flatnonzero(mask)[:PARTIAL_LIMIT]
-    values = _partial(table, kind, cols, where)
-    result: dict = {"element_count": n}
     missing = _missing_mask(table, kind, cols)
-    if missing is None:
+    return row_result(
+        table.num_rows,
+        int(mask.sum()),
+        None if missing is None else int(missing.sum()),
+        _partial(table, kind, cols, where),
+        where,
+    )
+
+
+def row_result(n: int, count: int, missing_count: int | None, values: list, where) -> dict:
+    """A row expectation's ``result`` from its counts and first unexpected values/positions
+    (``missing_count`` None: the expectation reports no missing values)."""
+    result: dict = {"element_count": n}
+    if missing_count is None:
         result["unexpected_count"] = count
         result["unexpected_percent"] = 100.0 * count / n if n else None
     else:
-        missing_count = int(missing.sum())
         nonmissing = n - missing_count
         pct = 100.0 * count / nonmissing if nonmissing else None
         result.update(

@@ -1,0 +1,115 @@
+"""The key rule over a whole source-day, however many batches it came in.
+
+Every mapped row is reduced to a small key record (``key_records``): its position in the day's
+mapped rows, its raw row number, ``(complaint_id, updated_at)``, a 64-bit hash of all its
+canonical values and whether a row-level check already quarantined it. ``key_duplicates`` finds,
+over all of a day's key records (one Table, or a Dataset over spilled Parquet parts), the rows
+whose key is not unique, with DuckDB (which spills to disk rather than hold a large day in
+memory): GX counts all of them; an exact copy of an earlier row is a ``duplicate row``; every
+version of a key sent with different contents is a ``conflicting version``. Null keys are equal
+to each other, as in pandas' ``duplicated``.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+
+from complaints import canonical
+
+KEY = ("complaint_id", "updated_at")
+KEY_RECORD_SCHEMA = pa.schema(
+    [
+        ("pos", pa.int64()),
+        ("_row", pa.int64()),
+        ("complaint_id", pa.string()),
+        ("updated_at", canonical.TS),
+        ("h", pa.uint64()),
+        ("bad", pa.bool_()),
+    ]
+)
+#: the day's rows with a non-unique key, in position order
+DUPLICATES_SCHEMA = pa.schema(
+    [
+        ("pos", pa.int64()),
+        ("_row", pa.int64()),
+        ("complaint_id", pa.string()),
+        ("updated_at", canonical.TS),
+        ("copy", pa.bool_()),
+        ("conflict", pa.bool_()),
+        ("bad", pa.bool_()),
+    ]
+)
+#: DuckDB's memory for the day-level key check; beyond it DuckDB spills to its temp directory
+MEMORY_LIMIT = "256MB"
+
+
+def _connect(temp_dir=None):
+    import duckdb
+
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2})
+    con.execute("SET TimeZone = 'UTC'")
+    if temp_dir is not None:
+        con.execute("SET temp_directory = ?", [str(temp_dir)])
+    return con
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def key_records(table: pa.Table, offset: int, bad) -> pa.Table:
+    """Key records of conformed canonical rows (``audit._conform``) at day positions
+    ``offset``, ``offset + 1`` ...; ``bad``: the rows' row-check verdict (a boolean mask).
+    Without a ``_row`` column the positions stand in for the row numbers."""
+    n = table.num_rows
+    values = table.select([c for c in table.column_names if c != "_row"])
+    if n and values.num_columns:
+        con = _connect()
+        try:
+            con.register("batch", values)
+            cols = ", ".join(_quoted(c) for c in values.column_names)
+            hashes = con.sql(f"SELECT hash({cols}) AS h FROM batch").to_arrow_table()["h"]  # noqa: S608
+        finally:
+            con.close()
+    else:
+        hashes = pa.array([0] * n, pa.uint64())
+    positions = pa.array(range(offset, offset + n), pa.int64())
+    return pa.table(
+        [
+            positions,
+            table["_row"].cast(pa.int64()) if "_row" in table.column_names else positions,
+            table["complaint_id"],
+            table["updated_at"],
+            hashes,
+            pa.array(bad, pa.bool_()),
+        ],
+        schema=KEY_RECORD_SCHEMA,
+    )
+
+
+_DUPLICATES_SQL = """
+WITH groups AS (
+    SELECT complaint_id, updated_at, count(DISTINCT h) > 1 AS conflict
+    FROM keys GROUP BY complaint_id, updated_at HAVING count(*) > 1
+)
+SELECT k.pos, k._row, k.complaint_id, k.updated_at,
+       row_number() OVER (PARTITION BY k.complaint_id, k.updated_at, k.h ORDER BY k.pos) > 1
+           AS copy,
+       g.conflict, k.bad
+FROM keys k JOIN groups g
+  ON k.complaint_id IS NOT DISTINCT FROM g.complaint_id
+ AND k.updated_at IS NOT DISTINCT FROM g.updated_at
+ORDER BY k.pos
+"""
+
+
+def key_duplicates(keys: pa.Table | ds.Dataset, temp_dir=None) -> pa.Table:
+    """The rows of non-unique keys among ``keys`` (``KEY_RECORD_SCHEMA``), ``DUPLICATES_SCHEMA``."""
+    con = _connect(temp_dir)
+    try:
+        con.register("keys", keys)
+        out = con.sql(_DUPLICATES_SQL).to_arrow_table()
+    finally:
+        con.close()
+    return out.cast(DUPLICATES_SCHEMA)
