@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import re
 import subprocess
@@ -10,7 +11,7 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-from test_quality import audit
+from test_quality import audit, batch, good_record
 from test_quality_record import _very_broken
 
 from complaints.config import INCLUDE_DIR
@@ -150,6 +151,30 @@ def test_result_path_is_gxs_key_layout(tmp_path):
     )
     assert ours == gx_path
     assert ours.parent.name == "20261030T165958.000001Z"
+
+
+def _record_in_child(args):
+    gx_dir, source = args
+    for run in range(3):
+        audit(*batch([good_record(i) for i in range(5)]), gx_dir=gx_dir, source_id=source,
+              run_id=f"run-{run}")  # fmt: skip
+    return "great_expectations" in sys.modules
+
+
+def test_processes_record_into_one_project_at_once_without_gx(tmp_path):
+    gx_dir = tmp_path / "gx"
+    gx_runner.get_gx(gx_dir)  # the project exists
+    sources = [f"kab-{i}" for i in range(4)]
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        assert pool.map(_record_in_child, [(gx_dir, s) for s in sources]) == [False] * 4
+    validations = gx_dir / "gx" / "uncommitted" / "validations"
+    stored = sorted(validations.rglob("*.json"))
+    assert len(stored) == len(sources) * 3 * len(ROW_SUITES)
+    assert not [p for p in validations.rglob("*") if p.is_file() and p.suffix == ".tmp"]
+    keys = gx_runner.get_gx(gx_dir).context.validation_results_store.list_keys()
+    assert len(keys) == len(stored)
+    for path in stored:
+        assert json.loads(path.read_text(encoding="utf-8"))["suite_name"] in ROW_SUITES
 
 
 INGEST = """
