@@ -5,11 +5,13 @@ Formats (tried in the order a mapping lists them; a value is taken by the first 
 ``epoch`` (seconds), ``epoch_ms``, strptime patterns (``%d/%m/%Y %H:%M``), and ``id_long``
 (Indonesian dates written by people: ``22 Juni 2022 14:05``, ``5 Agt 2022``, ``5 Agustus 2022
 pukul 09.30 WITA``). A value without an offset is local time in ``naive_tz`` (a WIB/WITA/WIT
-suffix overrides it). Work is done per format on the still-unparsed values, with pyarrow/pandas
-kernels, never a Python loop per row.
+suffix overrides it). Each distinct string is parsed once; work is done per format on the
+still-unparsed values, with pyarrow/pandas kernels, never a Python loop per row.
 """
 
 from __future__ import annotations
+
+import re
 
 import numpy as np
 import pandas as pd
@@ -103,11 +105,101 @@ def _epoch(text: pa.Array, unit: str) -> np.ndarray:
     return out
 
 
-def _strptime(text: pa.Array, pattern: str, naive_tz: str) -> np.ndarray:
+def _pandas_strptime(text: pa.Array, pattern: str, naive_tz: str) -> np.ndarray:
     parsed = pd.to_datetime(text.to_pandas(), format=pattern, errors="coerce", exact=True)
     if getattr(parsed.dt, "tz", None) is not None:  # %z in the pattern
         return _micros(parsed)
     return _localise(parsed, naive_tz)
+
+
+#: the regexes Python's ``_strptime`` (and so pandas) uses for these directives, digits ASCII
+STRPTIME_DIRECTIVES = {
+    "d": r"3[0-1]|[1-2][0-9]|0[1-9]|[1-9]| [1-9]",
+    "m": r"1[0-2]|0[1-9]|[1-9]",
+    "Y": r"[0-9]{4}",
+    "y": r"[0-9]{2}",
+    "H": r"2[0-3]|[0-1][0-9]|[0-9]",
+    "M": r"[0-5][0-9]|[0-9]",
+    "S": r"6[0-1]|[0-5][0-9]|[0-9]",
+}
+_PY_SPACE = r"[\t\n\v\f\r \x1c-\x1f]+"  # what pandas' \s+ matches in ASCII text
+#: values pandas parses whatever the pattern says (to the current time)
+_PANDAS_WORDS = ("now", "today")
+
+
+def _strptime_regex(pattern: str) -> str | None:
+    """RE2 equivalent of the regex pandas matches ``pattern`` with (case-insensitive, at the
+    start, the whole match captured as ``all``); None when the pattern is left to pandas (an
+    ISO-like pattern, which pandas parses with its C parser, or another directive)."""
+    if not pattern.isascii() or pattern.startswith("%Y"):
+        return None
+    regex, fields = [], set()
+    for i, part in enumerate(re.split(r"(%.?)", pattern)):
+        directive = part[1:]
+        if i % 2 == 0:  # literal text: white space runs match any white space run
+            pieces = re.split(r"(\s+)", part)
+            regex += [_PY_SPACE if p.isspace() else re.escape(p) for p in pieces if p]
+        elif directive == "%":
+            regex.append("%")
+        elif directive in STRPTIME_DIRECTIVES:
+            field = "Y" if directive == "y" else directive
+            if field in fields:  # pandas: a group named twice
+                return None
+            fields.add(field)
+            regex.append(f"(?P<{directive}>{STRPTIME_DIRECTIVES[directive]})")
+        else:
+            return None
+    return "(?i)^(?P<all>" + "".join(regex) + ")"
+
+
+def _strptime(text: pa.Array, pattern: str, naive_tz: str) -> np.ndarray:
+    """``pd.to_datetime(format=pattern, exact=True)`` then local -> UTC, for day/month/year and
+    hour/minute/second patterns computed column-wise; other patterns, and values pandas treats
+    specially (non-ASCII digits or spaces, "now", "today"), go through pandas itself."""
+    regex = _strptime_regex(pattern)
+    if regex is None:
+        return _pandas_strptime(text, pattern, naive_tz)
+    out = np.full(len(text), NAT, dtype=np.int64)
+    special = pc.or_(
+        pc.invert(pc.string_is_ascii(text)), pc.is_in(text, value_set=pa.array(_PANDAS_WORDS))
+    ).to_numpy(zero_copy_only=False)
+    if special.any():
+        out[special] = _pandas_strptime(text.filter(special), pattern, naive_tz)
+    extracted = pc.extract_regex(text, regex)
+    whole = pc.equal(pc.binary_length(extracted.field("all")), pc.binary_length(text))
+    ok = pc.fill_null(pc.and_(pc.is_valid(extracted), whole), False).to_numpy(zero_copy_only=False)
+    ok &= ~special
+    if not ok.any():
+        return out
+    extracted = extracted.filter(ok)
+    part = {f.name: extracted.field(i) for i, f in enumerate(extracted.type)}
+
+    def number(name: str, default: int) -> np.ndarray:
+        if name not in part:
+            return np.full(len(extracted), default, dtype=np.int64)
+        values = pc.cast(pc.utf8_trim_whitespace(part[name]), pa.int64())
+        return values.to_numpy(zero_copy_only=False)
+
+    year = number("Y", 1900)
+    if "y" in part:  # POSIX: 00-68 -> 20xx, 69-99 -> 19xx
+        year = number("y", 0)
+        year = np.where(year <= 68, year + 2000, year + 1900)
+    fields = (number("m", 1), number("d", 1), number("H", 0), number("M", 0), number("S", 0))
+    naive = _wall_clock(year, *fields, min_year=1)  # datetime.date: year 1 on
+    out[ok] = _localise(naive, naive_tz)
+    return out
+
+
+def _wall_clock(year, month, day, hour, minute, second, *, min_year: int) -> pd.Series:
+    """Date and time fields (int64 arrays) -> naive datetime64[s], NaT where the date does not
+    exist or the year is under ``min_year``; hours, minutes and seconds past their range carry
+    over into the next unit, as pandas' field assembly and strptime do."""
+    month_start = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
+    days = month_start.astype("datetime64[D]").astype(np.int64) + day - 1
+    month_days = ((month_start + 1).astype("datetime64[D]") - month_start).astype(np.int64)
+    valid = (year >= min_year) & (day >= 1) & (day <= month_days)
+    seconds = days * 86400 + hour * 3600 + minute * 60 + second
+    return pd.Series(np.where(valid, seconds, NAT).view("datetime64[s]"))
 
 
 def _id_long(text: pa.Array, naive_tz: str) -> np.ndarray:
@@ -135,22 +227,14 @@ def _id_long(text: pa.Array, naive_tz: str) -> np.ndarray:
         values = pc.if_else(pc.equal(part[name], ""), "0", part[name])
         return pc.cast(values, pa.int64()).to_numpy(zero_copy_only=False)
 
-    frame = pd.DataFrame(
-        {
-            "year": number("year"),
-            "month": pc.fill_null(month, 1).to_numpy(zero_copy_only=False),
-            "day": number("day"),
-            "hour": number("hour"),
-            "minute": number("minute"),
-            "second": number("second"),
-        }
-    )
-    naive = pd.to_datetime(frame, errors="coerce")
-    zones = pc.fill_null(zone, naive_tz).to_numpy(zero_copy_only=False)
-    local = np.full(len(frame), NAT, dtype=np.int64)
-    for tz in np.unique(zones):
-        pick = zones == tz
-        local[pick] = _localise(naive[pick], str(tz))
+    month = pc.fill_null(month, 1).to_numpy(zero_copy_only=False)
+    time = (number("hour"), number("minute"), number("second"))
+    naive = _wall_clock(number("year"), month, number("day"), *time, min_year=0)
+    zones = pc.fill_null(zone, naive_tz)
+    local = np.full(len(naive), NAT, dtype=np.int64)
+    for tz in pc.unique(zones).to_pylist():
+        pick = pc.equal(zones, tz).to_numpy(zero_copy_only=False)
+        local[pick] = _localise(naive[pick], tz)
     local[~known] = NAT
     out[ok] = local
     return out
@@ -166,9 +250,21 @@ def parse_timestamps(
     that were given but matched no format.
     """
     text = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
-    text = text.cast(pa.string())
+    encoded = pc.dictionary_encode(text.cast(pa.string()))  # each distinct string parsed once
+    distinct = np.append(_parse_distinct(encoded.dictionary, formats, naive_tz), NAT)
+    given = pc.is_valid(encoded.indices).to_numpy(zero_copy_only=False)
+    index = pc.fill_null(encoded.indices, len(encoded.dictionary))  # a null -> the trailing NAT
+    result = distinct[index.to_numpy(zero_copy_only=False)]
+    array = pa.array(result, type=pa.int64(), mask=result == NAT).cast(UTC_TS)
+    return array, given & (result == NAT)
+
+
+def _parse_distinct(
+    text: pa.Array, formats: list[str] | tuple[str, ...], naive_tz: str
+) -> np.ndarray:
+    """UTC microseconds of each (non-null) string, NAT where no format parses it."""
     result = np.full(len(text), NAT, dtype=np.int64)
-    todo = pc.is_valid(text).to_numpy(zero_copy_only=False).copy()
+    todo = np.ones(len(text), dtype=bool)
     for fmt in formats:
         if not todo.any():
             break
@@ -189,5 +285,4 @@ def parse_timestamps(
         got = parsed != NAT
         result[where[got]] = parsed[got]
         todo[where[got]] = False
-    array = pa.array(result, type=pa.int64(), mask=result == NAT).cast(UTC_TS)
-    return array, todo
+    return result
