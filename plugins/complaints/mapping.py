@@ -59,22 +59,22 @@ def _clean(column: pa.ChunkedArray | pa.Array) -> pa.Array:
     if not pa.types.is_string(arr.type):
         arr = arr.cast(pa.string())
     arr = pc.utf8_trim_whitespace(arr)
-    return pc.if_else(pc.equal(arr, ""), pa.scalar(None, pa.string()), arr)
+    empty = pc.equal(pc.binary_length(arr), 0)
+    if not pc.any(empty).as_py():  # nothing to null: spare the copy
+        return arr
+    return pc.if_else(empty, pa.scalar(None, pa.string()), arr)
 
 
-def _reason(mask: pa.Array, *parts) -> pa.Array:
-    """A string array: the joined ``parts`` where ``mask`` is true, null elsewhere."""
+def _reason(mask: pa.Array, text: str, values: pa.Array | None = None, after: str = "") -> pa.Array:
+    """A string array, null where ``mask`` is not true, elsewhere ``text``, or with ``values``
+    ``text + "'" + value + "'" + after``. Only the masked rows are joined."""
     mask = pc.fill_null(mask, False)
     if not pc.any(mask).as_py():
         return pa.nulls(len(mask), pa.string())
-    joined = pc.binary_join_element_wise(*parts, "")
-    if isinstance(joined, pa.Scalar):
-        joined = pa.repeat(joined, len(mask))
-    return pc.if_else(pc.fill_null(mask, False), joined, pa.scalar(None, pa.string()))
-
-
-def _quoted(values: pa.Array) -> pa.Array:
-    return pc.binary_join_element_wise("'", values, "'", "")
+    if values is None:
+        return pc.if_else(mask, pa.scalar(text), pa.scalar(None, pa.string()))
+    quoted = pc.binary_join_element_wise(text + "'", values.filter(mask), "'" + after, "")
+    return pc.replace_with_mask(pa.nulls(len(mask), pa.string()), mask, quoted)
 
 
 class _Mapper:
@@ -130,7 +130,7 @@ class _Mapper:
         mapped = pc.take(targets, index)
         self.require(field, values)
         unknown = pc.and_(pc.is_valid(values), pc.is_null(index))
-        self.add(_reason(unknown, f"unknown {field} ", _quoted(values)))
+        self.add(_reason(unknown, f"unknown {field} ", values))
         return mapped
 
     def boolean(self, field: str) -> None:
@@ -147,9 +147,7 @@ class _Mapper:
         self.require(field, values)
         words = f" is not a yes/no word (true: {', '.join(true_words)}; false: {', '.join(false_words)})"
         self.add(
-            _reason(
-                pc.and_(pc.is_valid(values), pc.invert(known)), f"{field} ", _quoted(values), words
-            )
+            _reason(pc.and_(pc.is_valid(values), pc.invert(known)), f"{field} ", values, words)
         )
         self.out[field] = pc.if_else(known, is_true, pa.scalar(None, pa.bool_()))
 
@@ -173,12 +171,12 @@ class _Mapper:
             _reason(
                 thousands,
                 "rating ",
-                _quoted(values),
+                values,
                 " has a thousands separator; expected an integer 1-5",
             )
         )
         bad = pc.and_(pc.and_(given, pc.invert(in_range)), pc.invert(thousands))
-        self.add(_reason(bad, "rating ", _quoted(values), " is not an integer 1-5"))
+        self.add(_reason(bad, "rating ", values, " is not an integer 1-5"))
         self.out["rating"] = pc.cast(
             pc.if_else(in_range, number, pa.scalar(None, pa.int64())), pa.int8()
         )
@@ -191,7 +189,7 @@ class _Mapper:
         naive_tz = self.source.timezone if self.mapping.timestamps.naive_is == "local" else "UTC"
         parsed, failed = parse_timestamps(values, self.mapping.timestamps.formats, naive_tz)
         self.require(field, values)
-        self.add(_reason(pa.array(failed), f"unparseable {field} ", _quoted(values)))
+        self.add(_reason(pa.array(failed), f"unparseable {field} ", values))
         self.out[field] = parsed
 
     def region_code(self) -> None:
@@ -212,7 +210,7 @@ class _Mapper:
             )
         known = pa.array(sorted(load_regions()), pa.string())
         unknown = pc.and_(pc.is_valid(values), pc.invert(pc.is_in(values, value_set=known)))
-        self.add(_reason(unknown, "region_code ", _quoted(values), " is not in regions.csv"))
+        self.add(_reason(unknown, "region_code ", values, " is not in regions.csv"))
         self.out["region_code"] = values
 
     # -- the whole batch ------------------------------------------------------------------
