@@ -191,11 +191,12 @@ def _hmac_sha256_hex(key: bytes, messages: list[bytes]) -> pa.Array:
         o.update(h.digest())
         digests.append(o.digest())
     width = 2 * hashlib.sha256().digest_size
-    offsets = np.arange(0, width * (len(digests) + 1), width, dtype=np.int32)
+    offsets = np.arange(0, width * (len(digests) + 1), width, dtype=np.int64)
     data = b"".join(digests).hex().encode("ascii")
-    return pa.Array.from_buffers(
-        pa.string(), len(digests), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    hexed = pa.Array.from_buffers(
+        pa.large_string(), len(digests), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
     )
+    return hexed.cast(pa.string())  # raises, rather than wraps, past 2 GiB
 
 
 def reporter_key(nik_values: Any, key: bytes) -> pa.Array:
