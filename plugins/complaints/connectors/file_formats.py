@@ -9,7 +9,8 @@ not valid UTF-8, Windows-1252; NUL bytes are removed and counted. Delimited file
 sniffed from the header line among ``, ; TAB |``, quoted fields may hold newlines, header rows
 repeated inside the file are dropped and counted, empty cells are null, a short (truncated) row is
 yielded with nulls for the missing fields (the mapping stage rejects it), fields beyond the header
-go to an ``_extra`` column as a JSON list.
+go to an ``_extra`` column as a JSON list. pyarrow's streaming CSV reader reads delimited files
+wherever it gives exactly these results (``arrow_csv``); the ``csv`` module reads the rest.
 """
 
 from __future__ import annotations
