@@ -53,8 +53,8 @@ def _pandas_answers(root: Path, institution: str) -> dict[str, tuple[float, list
     import pyarrow.dataset as ds
 
     current = root / "complaint_current"
-    # the partition keys are in the path and in the files: read them as plain strings
-    keys = pa.schema([("source_id", pa.string()), ("submitted_month", pa.string())])
+    # the month is in the path and in the files: read it as a plain string
+    keys = pa.schema([("submitted_month", pa.string())])
     part = ds.partitioning(keys, flavor="hive")
 
     def read_parquet(path, **kw):
@@ -124,7 +124,10 @@ def task_queries(args: dict) -> dict:
             }
             for name in runs[0]
         }
+    from complaints.warehouse.catalog import ANALYST_SETTINGS
+
     con = duckdb.connect(str(root / "catalog.duckdb"), read_only=True)
+    con.execute(ANALYST_SETTINGS)  # what docs/warehouse.md tells analysts to run first
     out = {}
     for name, sql in _queries(institution).items():
         times, answer = [], None
@@ -154,10 +157,10 @@ def task_catalog(args: dict) -> dict:
 
 
 def _source_current_files(warehouse: Path, source_id: str) -> list[Path]:
-    """The source's complaint_current files, oldest month first (layout: month, then source)."""
+    """The source's complaint_current files, oldest month first (``<month>/<source>.parquet``)."""
     from complaints.warehouse import layout
 
-    return sorted((warehouse / layout.CURRENT).glob(f"*/source_id={source_id}/*.parquet"))
+    return sorted((warehouse / layout.CURRENT).glob(f"submitted_month=*/{source_id}.parquet"))
 
 
 def _day_versions(source, n: int, existing_dir: Path, seed: int):
@@ -242,8 +245,8 @@ def task_publish_day(args: dict) -> dict:
         if args.get("restore"):
             for table in (layout.HISTORY, layout.QUARANTINE, layout.INGEST_RUNS, layout.RAW):
                 shutil.rmtree(root / table / f"source_id={source.id}", ignore_errors=True)
-            for d in cur_root.glob(f"*/source_id={source.id}"):
-                shutil.rmtree(d, ignore_errors=True)
+            for f in _source_current_files(root, source.id):
+                f.unlink()
             if backup.exists():
                 shutil.copytree(backup, cur_root, dirs_exist_ok=True)
                 shutil.rmtree(backup)

@@ -1,6 +1,6 @@
 """A generated warehouse: ``complaint_current`` of N complaints over three years, written directly
 as Parquet in the warehouse module's layout
-(``complaint_current/submitted_month=<YYYY-MM>/source_id=<id>/part-0.parquet``, schema
+(``complaint_current/submitted_month=<YYYY-MM>/<source_id>.parquet``, schema
 ``complaints.warehouse.layout.current_schema()``).
 
 Complaints are shared out over every registry source in proportion to the simulator's volume
@@ -32,6 +32,7 @@ from complaints.warehouse import layout
 END_DAY = dt.date(2026, 10, 31)
 YEARS = 3
 SECONDS_3Y = YEARS * 365 * 86400
+CHUNK = 2_000_000  # rows generated at a time for one source
 TZ_OFFSET_S = {"Asia/Jakarta": 7 * 3600, "Asia/Makassar": 8 * 3600, "Asia/Jayapura": 9 * 3600}
 STATE_P = (0.02, 0.03, 0.02, 0.05, 0.08, 0.73, 0.07)  # received .. closed, archived
 
@@ -149,9 +150,15 @@ def build(root: Path, total: int, sources, seed: int = 11) -> dict:
     files = 0
     for i, (source, n) in enumerate(zip(sources, counts, strict=True)):
         rng = np.random.default_rng([seed, i])
-        for start in range(0, int(n), 2_000_000):
-            part = complaints(source, min(2_000_000, int(n) - start), rng, start, regions=regions)
-            files += _write_months(root, source.id, part, suffix=start // 2_000_000)
+        writers: dict[str, pq.ParquetWriter] = {}
+        try:  # a big source in chunks, each month's file growing by one row group per chunk
+            for start in range(0, int(n), CHUNK):
+                part = complaints(source, min(CHUNK, int(n) - start), rng, start, regions=regions)
+                _write_months(root, source.id, part, writers)
+        finally:
+            for w in writers.values():
+                w.close()
+        files += len(writers)
     meta = {
         "rows": int(total),
         "sources": len(sources),
@@ -163,23 +170,23 @@ def build(root: Path, total: int, sources, seed: int = 11) -> dict:
     return meta
 
 
-def _write_months(root: Path, source_id: str, table: pa.Table, suffix: int = 0) -> int:
+def _write_months(
+    root: Path, source_id: str, table: pa.Table, writers: dict[str, pq.ParquetWriter]
+) -> None:
     table = table.sort_by([("submitted_month", "ascending"), ("complaint_id", "ascending")])
     months = table["submitted_month"].combine_chunks()
     ends = np.flatnonzero(pc.not_equal(months[1:], months[:-1]).to_numpy(zero_copy_only=False))
     bounds = [0, *(ends + 1).tolist(), len(table)]
-    written = 0
     for a, b in zip(bounds[:-1], bounds[1:], strict=True):
         if b <= a:
             continue
         month = months[a].as_py()
-        folder = root / layout.current_dir(source_id, month)
-        folder.mkdir(parents=True, exist_ok=True)
-        name = layout.PART if suffix == 0 else f"part-{suffix}.parquet"
-        pq.write_table(table.slice(a, b - a), folder / name)
-        written += 1
-    return written
+        if month not in writers:
+            path = root / layout.current_file(source_id, month)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            writers[month] = pq.ParquetWriter(path, table.schema)
+        writers[month].write_table(table.slice(a, b - a))
 
 
 def warehouse_root(total: int) -> Path:
-    return BENCH_DIR / f"warehouse-{total}-month-first" / "warehouse"
+    return BENCH_DIR / f"warehouse-{total}-month-files" / "warehouse"

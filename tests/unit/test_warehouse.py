@@ -11,6 +11,7 @@ from datetime import date, timedelta
 
 import duckdb
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from test_warehouse_support import SOURCE, publish, quarantine, raw, run, ts, version, versions
 
@@ -47,7 +48,7 @@ def test_publish_and_read_back(wh, settings):
     for rel in (
         "raw/source_id=prov-31/day=2026-10-05/part-0.parquet",
         "complaint_history/source_id=prov-31/day=2026-10-05/part-0.parquet",
-        "complaint_current/submitted_month=2026-10/source_id=prov-31/part-0.parquet",
+        "complaint_current/submitted_month=2026-10/prov-31.parquet",
         "quarantine/source_id=prov-31/day=2026-10-05/part-0.parquet",
         "ingest_runs/source_id=prov-31/day=2026-10-05/run-run-1.parquet",
     ):
@@ -358,21 +359,48 @@ def test_sources_publish_concurrently(wh, tmp_path):
     assert Warehouse(root=str(copy)).recover() == []
 
 
-def test_old_source_first_current_layout_is_moved_month_first(wh, settings):
+@pytest.mark.parametrize(
+    "old_dir",
+    ["source_id=prov-31/submitted_month=2026-10", "submitted_month=2026-10/source_id=prov-31"],
+)
+def test_current_in_a_folder_per_source_is_moved_to_one_file_per_month(wh, settings, old_dir):
     publish(wh, MON, [version("A", "received", ts(MON)), version("B", "verified", ts(MON))], "m")
+    publish(wh, MON, [version("K", "received", ts(MON), source="kab-1")], "k", source="kab-1")
     before = current(wh)
     root = settings.data_dir / "warehouse" / "complaint_current"
-    new = root / "submitted_month=2026-10" / "source_id=prov-31" / "part-0.parquet"
-    old = root / "source_id=prov-31" / "submitted_month=2026-10" / "part-0.parquet"
-    old.parent.mkdir(parents=True)
-    new.rename(old)  # a warehouse written before the month-first layout
-    shutil.rmtree(new.parent.parent)
+    new = root / "submitted_month=2026-10" / "prov-31.parquet"
+    table = pq.read_table(new)
+    old = root / old_dir
+    old.mkdir(parents=True)
+    new.unlink()  # a warehouse written before: the source's rows split over two files
+    pq.write_table(table.slice(0, 1), old / "part-0.parquet")
+    pq.write_table(table.slice(1), old / "part-1.parquet")
     con = wh.connect()
-    assert new.is_file() and not (root / "source_id=prov-31").exists()
-    assert con.sql("select count(*) from complaint_current").fetchall()[0][0] == 2
+    assert new.is_file() and not old.exists() and not (root / "source_id=prov-31").exists()
+    assert pq.read_table(new).equals(table)
+    assert con.sql("select count(*) from complaint_current").fetchall()[0][0] == 3
     assert current(wh) == before
+    assert wh.upgrade_layout() == []
     publish(wh, TUE, [version("A", "closed", ts(TUE))], "t")
-    assert by_id(wh)["A"]["status"] == "closed" and len(current(wh)) == 2
+    assert by_id(wh)["A"]["status"] == "closed" and len(current(wh)) == 3
+
+
+def test_current_view_equals_the_files_and_prunes_by_name(wh, settings):
+    for source in ("prov-31", "kab-1", "kab-10"):
+        rows = [version(f"{source}-{i}", "received", ts(MON), source=source) for i in range(3)]
+        publish(wh, MON, rows, f"r-{source}", source=source)
+    files = pq.read_table(settings.data_dir / "warehouse" / "complaint_current", partitioning=None)
+    con = wh.connect()
+    view = con.sql("select * from complaint_current").arrow().read_all()
+    assert view.schema.names == files.schema.names
+    key = [("complaint_id", "ascending")]
+    assert view.sort_by(key).to_pylist() == files.sort_by(key).to_pylist()
+    sql = "select list(complaint_id) from complaint_current where institution_id = 'kab-1'"
+    plan = "".join(row[1] for row in con.execute(f"explain analyze {sql}").fetchall())
+    assert "Total Files Read: 1" in plan and "/kab-1.parquet" in plan  # the others are not opened
+    assert con.sql(
+        "select count(*) from complaint_current where source_id = 'kab-1'"
+    ).fetchall() == [(3,)]
 
 
 def test_current_view_keeps_partition_columns_as_text(wh):

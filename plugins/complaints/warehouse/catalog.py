@@ -82,20 +82,31 @@ def _empty_view_sql(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schem
     return f"CREATE OR REPLACE VIEW {_quote(table)} AS SELECT {select} WHERE false"
 
 
+#: complaint_current's columns taken from its file names (``submitted_month=<m>/<source>.parquet``)
+#: so that filters on them prune files before any is opened. A file holds one source's rows,
+#: and a source is one institution with the source's id (``registry.models.Source``).
+_CURRENT_FROM_NAME = (
+    "SELECT * EXCLUDE (filename) REPLACE "
+    "(parse_filename(filename, true) AS source_id, parse_filename(filename, true) AS institution_id)"
+)
+
+
 def _parquet_view_sql(storage: LocalStorage, table: str) -> str:
     if table == layout.CURRENT:
         # every file is written with layout.current_schema(): no per-file schema probe
-        # (union_by_name opens every footer at bind time), and a glob of exactly the
-        # month/source depth so ``submitted_month`` / ``source_id`` filters prune folders
-        glob = str(storage.path(table)) + "/submitted_month=*/source_id=*/*.parquet"
-        types = "{'submitted_month': VARCHAR, 'source_id': VARCHAR}"
-        options = f"hive_partitioning=true, hive_types={types}"
+        # (union_by_name opens every footer at bind time), and a glob of exactly the month
+        # depth so ``submitted_month`` filters prune folders
+        glob = str(storage.path(table)) + "/submitted_month=*/*.parquet"
+        types = "{'submitted_month': VARCHAR}"
+        options = f"hive_partitioning=true, hive_types={types}, filename=true"
+        select = _CURRENT_FROM_NAME
     else:
         glob = str(storage.path(table)) + "/**/*.parquet"
         options = "hive_partitioning=true, union_by_name=true"
+        select = "SELECT *"
     glob = glob.replace("'", "''")
     source = f"read_parquet('{glob}', {options})"
-    return f"CREATE OR REPLACE VIEW {_quote(table)} AS SELECT * FROM {source}"  # noqa: S608
+    return f"CREATE OR REPLACE VIEW {_quote(table)} AS {select} FROM {source}"  # noqa: S608
 
 
 def create_views(storage: Storage, con: duckdb.DuckDBPyConnection, persistent: bool) -> None:
@@ -113,8 +124,14 @@ def create_views(storage: Storage, con: duckdb.DuckDBPyConnection, persistent: b
                 con.execute(_empty_view_sql(con, table, schema))
 
 
+#: keep each Parquet footer parsed between queries of one connection (a footer is re-read when
+#: its file changes); a query over complaint_current opens hundreds of small files
+ANALYST_SETTINGS = "SET parquet_metadata_cache = true"
+
+
 def connect(storage: Storage) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
+    con.execute(ANALYST_SETTINGS)
     create_views(storage, con, persistent=False)
     return con
 

@@ -1,11 +1,13 @@
-"""Merge the small files of a partition (e.g. one ingest_runs file per attempt) into one."""
+"""Merge the small files of a partition (e.g. one ingest_runs file per attempt) into one;
+move complaint_current out of the earlier layouts."""
 
 from __future__ import annotations
 
 import pyarrow as pa
+from pyarrow.fs import FileType
 
 from complaints.warehouse import layout
-from complaints.warehouse.journal import Transaction, recover
+from complaints.warehouse.journal import Transaction, WarehouseError, recover
 from complaints.warehouse.storage import Storage
 
 
@@ -45,7 +47,8 @@ def compact_partition(storage: Storage, rel_dir: str) -> dict | None:
 
 def compact(storage: Storage, tables: list[str]) -> dict:
     done = []
-    for table in tables:
+    # complaint_current holds one file per (month, source) by design: never merged here
+    for table in (t for t in tables if t != layout.CURRENT):
         for rel_dir in sorted(small_file_partitions(storage, table)):
             result = compact_partition(storage, rel_dir)
             if result:
@@ -57,42 +60,68 @@ def compact(storage: Storage, tables: list[str]) -> dict:
     }
 
 
+def _old_current_files(storage: Storage, source_id: str | None) -> dict[str, list[str]]:
+    """complaint_current files in a folder per source, by source: the source-first layout
+    (``source_id=<id>/submitted_month=<m>/``) and the month-first one with source folders
+    (``submitted_month=<m>/source_id=<id>/``)."""
+    wanted = None if source_id is None else f"source_id={source_id}"
+    top = storage.list_dirs(layout.CURRENT)
+    dirs = [f"{layout.CURRENT}/{d}" for d in top if d.startswith("source_id=")]
+    for month_dir in top:
+        if layout.current_month(month_dir) is None:
+            continue
+        rel = f"{layout.CURRENT}/{month_dir}"
+        if wanted is None:
+            dirs += [f"{rel}/{d}" for d in storage.list_dirs(rel) if d.startswith("source_id=")]
+        elif storage.fs.get_file_info(storage.full(f"{rel}/{wanted}")).type == FileType.Directory:
+            dirs.append(f"{rel}/{wanted}")
+    found: dict[str, list[str]] = {}
+    for d in dirs:
+        name = d.rsplit("/", 1)[1]
+        if wanted is None or name == wanted:
+            found.setdefault(name.split("=", 1)[1], []).append(d)
+    return found
+
+
 def upgrade_current_layout(storage: Storage, source_id: str | None = None) -> list[str]:
-    """Move complaint_current files of the old source-first layout
-    (``complaint_current/source_id=<id>/submitted_month=<m>/``) to month first, one
-    transaction per source under its lock. Returns the sources moved; a no-op when none is left.
+    """Move complaint_current files kept in a folder per source (either earlier layout) to
+    ``submitted_month=<m>/<source_id>.parquet``, one transaction per source under its lock (a
+    crash leaves each source wholly old or wholly new). Returns the sources moved; a no-op
+    when none is left.
     """
-    old_dirs = [
-        d
-        for d in storage.list_dirs(layout.CURRENT)
-        if d.startswith("source_id=") and (source_id is None or d == f"source_id={source_id}")
-    ]
     moved = []
-    for d in old_dirs:
-        sid = d.split("=", 1)[1]
+    for sid, dirs in sorted(_old_current_files(storage, source_id).items()):
         key = f"source-{sid}"
         with storage.lock(key):
             recover(storage, held=frozenset({key}))
-            files = [
-                f for f in storage.list_files(f"{layout.CURRENT}/{d}") if f.endswith(".parquet")
-            ]
-            if not files:
-                storage.rmtree(f"{layout.CURRENT}/{d}")
-                continue
-            tx = Transaction(storage, key)
-            try:
-                for f in files:
+            by_month: dict[str, list[str]] = {}
+            for d in dirs:
+                for f in storage.list_files(d):
                     month = layout.partition_values(f).get("submitted_month")
                     if month is None:
                         raise ValueError(f"{f}: no submitted_month folder")
-                    name = f.rsplit("/", 1)[1]
-                    target = f"{layout.current_dir(sid, month)}/{name}"
-                    tx.put(target, storage.read_parquet(f).cast(layout.current_schema()))
-                    tx.delete(f)
-                tx.commit()
-            except BaseException:
-                tx.abort()
-                raise
-            storage.rmtree(f"{layout.CURRENT}/{d}")
-            moved.append(sid)
+                    if f.endswith(".parquet"):
+                        by_month.setdefault(month, []).append(f)
+            if by_month:
+                _move_source(storage, key, sid, by_month)
+                moved.append(sid)
+            for d in dirs:  # empty now (or already before): the files are in the new place
+                storage.rmtree(d)
     return moved
+
+
+def _move_source(storage: Storage, key: str, sid: str, by_month: dict[str, list[str]]) -> None:
+    tx = Transaction(storage, key)
+    try:
+        for month, files in sorted(by_month.items()):
+            target = layout.current_file(sid, month)
+            if storage.exists(target):  # a move is one transaction: never old and new at once
+                raise WarehouseError(f"{target} exists beside the older {files}")
+            parts = [storage.read_parquet(f).cast(layout.current_schema()) for f in files]
+            tx.put(target, pa.concat_tables(parts).sort_by("complaint_id"))
+            for f in files:
+                tx.delete(f)
+        tx.commit()
+    except BaseException:
+        tx.abort()
+        raise

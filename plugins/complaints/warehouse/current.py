@@ -95,15 +95,10 @@ def _is_in(column: str, values: list[str]) -> ds.Expression:
 
 
 def source_files(storage: Storage, source_id: str) -> list[str]:
-    """Every complaint_current file of one source (one folder per month it has complaints in)."""
-    files: list[str] = []
-    for month_dir in storage.list_dirs(layout.CURRENT):
-        month = layout.current_month(month_dir)
-        if month is None:
-            continue
-        rel = layout.current_dir(source_id, month)
-        files += [f for f in storage.list_files(rel) if f.endswith(".parquet")]
-    return files
+    """Every complaint_current file of one source (one per month it has complaints in)."""
+    months = [layout.current_month(d) for d in storage.list_dirs(layout.CURRENT)]
+    files = [layout.current_file(source_id, m) for m in months if m is not None]
+    return [f for f in files if storage.exists(f)]
 
 
 def read_current(storage: Storage, source_id: str, ids: list[str]) -> pa.Table:
@@ -188,8 +183,8 @@ def merge_day(
     partitions: dict[str, pa.Table] = {}
     affected_arr = pa.array(affected, pa.string())
     for month in sorted(months):
-        rel_dir = layout.current_dir(source_id, month)
-        old_files = [f for f in storage.list_files(rel_dir) if f.endswith(".parquet")]
+        old_file = layout.current_file(source_id, month)
+        old_files = [old_file] if storage.exists(old_file) else []
         kept = [storage.read_parquet(f).cast(layout.current_schema()) for f in old_files]
         kept_t = pa.concat_tables(kept) if kept else layout.current_schema().empty_table()
         kept_t = kept_t.filter(pc.invert(pc.is_in(kept_t["complaint_id"], affected_arr)))

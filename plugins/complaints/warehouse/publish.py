@@ -91,10 +91,7 @@ def stage_source_day(
     q = replace_quarantine(tx, source_id, day, quarantine)
     tx.put(layout.run_file(source_id, day, run_id), runs)
     for month, part in partitions.items():
-        final = layout.current_file(source_id, month)
-        for old in storage.list_files(layout.current_dir(source_id, month)):
-            if old != final:
-                tx.delete(old)
+        final = layout.current_file(source_id, month)  # the source-month's only file
         if part.num_rows:
             tx.put(final, part)
         else:
