@@ -83,13 +83,13 @@ def complaints(
     cols: dict[str, pa.Array] = {}
     ids = pc.cast(pa.array(np.arange(start_id, start_id + n, dtype=np.int64)), pa.string())
     cols["complaint_id"] = pc.binary_join_element_wise(f"LPR-{source.id.upper()}-", ids, "")
-    cols["source_id"] = pa.array([source.id] * n, pa.string())
+    cols["source_id"] = pa.repeat(pa.scalar(source.id, pa.string()), n)
     cols["institution_id"] = cols["source_id"]
     if source.region_code:
-        cols["region_code"] = pa.array([source.region_code] * n, pa.string())
+        cols["region_code"] = pa.repeat(pa.scalar(source.region_code, pa.string()), n)
     else:
         cols["region_code"] = _take(rng, regions, np.ones(len(regions)), n)
-    cols["timezone"] = pa.array([tz] * n, pa.string())
+    cols["timezone"] = pa.repeat(pa.scalar(tz, pa.string()), n)
     cols["classification"] = _take(rng, canonical.CLASSIFICATIONS, model.CLASSIFICATION_P, n)
     cols["berkadar_pengawasan"] = pa.array(rng.random(n) < model.P_PENGAWASAN)
     cols["category"] = _take(rng, model.CATEGORIES, model.CATEGORY_P, n)
@@ -129,8 +129,8 @@ def complaints(
     cols["seen_day"] = pa.array(local_day)
     cols["first_seen_day"] = pa.array(sub_day)
     cols["last_seen_day"] = pa.array(local_day)
-    month = sub_day.astype("datetime64[M]").astype(str)
-    cols["submitted_month"] = pa.array(month, pa.string())
+    months, month_idx = np.unique(sub_day.astype("datetime64[M]"), return_inverse=True)
+    cols["submitted_month"] = pa.array(months.astype(str), pa.string()).take(month_idx)
     return pa.table(cols).cast(layout.current_schema())
 
 
