@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 import pytest
 from test_warehouse_support import SOURCE, quarantine, raw, run, ts, version, versions
@@ -19,15 +20,20 @@ from complaints.warehouse.checksum import fingerprint
 DAYS = [date(2026, 9, 28) + timedelta(days=i) for i in range(5)]
 
 
-def as_dataset(table: pa.Table, folder: Path, files: int) -> ds.Dataset:
-    """``table`` spilled into ``files`` Parquet files (none at all for an empty table)."""
+def as_dataset(table: pa.Table, folder: Path, files: int, fmt: str = "parquet") -> ds.Dataset:
+    """``table`` spilled into ``files`` Parquet or Arrow IPC files (none for an empty table)."""
     folder.mkdir(parents=True)
     paths = []
     step = max(1, -(-table.num_rows // files))
     for i, start in enumerate(range(0, table.num_rows, step)):
-        paths.append(str(folder / f"part-{i}.parquet"))
-        pq.write_table(table.slice(start, step), paths[-1], row_group_size=max(3, step // 4))
-    return ds.dataset(paths, format="parquet")
+        paths.append(str(folder / f"part-{i}.{fmt}"))
+        part = table.slice(start, step)
+        if fmt == "parquet":
+            pq.write_table(part, paths[-1], row_group_size=max(3, step // 4))
+        else:
+            with ipc.new_file(paths[-1], part.schema) as writer:
+                writer.write_table(part, max_chunksize=3)
+    return ds.dataset(paths, format=fmt)
 
 
 def _day_rows(rng: random.Random, d: date, n: int) -> list[dict]:
@@ -47,8 +53,8 @@ def _day_rows(rng: random.Random, d: date, n: int) -> list[dict]:
     return rows
 
 
-@pytest.mark.parametrize("seed", range(3))
-def test_dataset_publish_equals_table_publish(tmp_path, seed):
+@pytest.mark.parametrize(("seed", "fmt"), [(0, "parquet"), (1, "parquet"), (2, "ipc")])
+def test_dataset_publish_equals_table_publish(tmp_path, seed, fmt):
     rng = random.Random(seed)
     plan = [(d, f"a-{d}") for d in rng.sample(DAYS, len(DAYS))]
     plan += [(d, f"b-{d}") for d in rng.sample(DAYS, 3)]  # reruns with new data
@@ -66,7 +72,7 @@ def test_dataset_publish_equals_table_publish(tmp_path, seed):
         meta = run(SOURCE, d, run_id, len(rows) + nq)
         expected = by_table.publish_source_day(SOURCE, d, **parts, run=meta)
         spilled = {
-            k: as_dataset(t, tmp_path / "spill" / f"{n}-{k}", rng.randint(1, 3))
+            k: as_dataset(t, tmp_path / "spill" / f"{n}-{k}", rng.randint(1, 3), fmt)
             for k, t in parts.items()
         }
         got = by_dataset.publish_source_day(SOURCE, d, **spilled, run=meta)

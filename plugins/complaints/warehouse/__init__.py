@@ -14,12 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from complaints import canonical, tables
 from complaints.config import Settings
 from complaints.warehouse import catalog, layout, publish
 from complaints.warehouse import compact as _compact
 from complaints.warehouse.journal import Transaction, WarehouseError, recover
-from complaints.warehouse.rows import Rows, as_table
+from complaints.warehouse.rows import Rows
 from complaints.warehouse.storage import Storage, open_storage
 
 __all__ = ["Warehouse", "WarehouseError"]
@@ -68,17 +67,10 @@ class Warehouse:
         """
         layout.check_value(source_id)
         _compact.upgrade_current_layout(self.storage, source_id)
-        raw_t = None if raw is None else as_table(raw)
         return self._transaction(
             f"source-{source_id}",
             lambda tx: publish.stage_source_day(
-                tx,
-                source_id,
-                day,
-                raw=raw_t,
-                versions=as_table(versions, canonical.schema()),
-                quarantine=as_table(quarantine, tables.QUARANTINE_SCHEMA),
-                run=run,
+                tx, source_id, day, raw=raw, versions=versions, quarantine=quarantine, run=run
             ),
         )
 
@@ -96,9 +88,7 @@ class Warehouse:
             runs = publish.run_table(source_id, day, run, "failed")
             run_id = runs["run_id"][0].as_py()
             if quarantine is not None:
-                publish.replace_quarantine(
-                    tx, source_id, day, as_table(quarantine, tables.QUARANTINE_SCHEMA)
-                )
+                publish.replace_quarantine(tx, source_id, day, quarantine)
             tx.put(layout.run_file(source_id, day, run_id), runs)
             return {"source_id": source_id, "day": day.isoformat(), "run_id": run_id}
 

@@ -9,12 +9,19 @@ exact except when a rerun *replaces* a day whose old versions decided a current 
 chosen version, or the first or last day seen): those complaints are recomputed from their whole
 history (the other days' files plus the new day), so a rerun that removes a version falls back to
 the newest remaining one, and a complaint left with no version at all leaves current.
+
+The merge runs out of core in DuckDB (``MEMORY_LIMIT``, spilling to a temporary folder) over
+pyarrow datasets of the staged history, the source's current files and its other history days,
+so memory does not grow with the rows and an S3 root works the same way. Each rewritten
+(source, month) partition is streamed out sorted by ``complaint_id``.
 """
 
 from __future__ import annotations
 
+import tempfile
 from datetime import date
 
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
@@ -24,6 +31,9 @@ from complaints.warehouse import layout
 from complaints.warehouse.storage import Storage
 
 DEFAULT_TZ = "Asia/Jakarta"
+#: DuckDB's memory for one merge; beyond it, it spills to a temporary folder
+MEMORY_LIMIT = "256MB"
+BATCH_ROWS = 65_536
 
 
 def null_rahasia_text(table: pa.Table) -> pa.Table:
@@ -38,62 +48,6 @@ def null_rahasia_text(table: pa.Table) -> pa.Table:
     return table
 
 
-def submitted_month(table: pa.Table) -> pa.Array:
-    """``YYYY-MM`` of each row's submission in the source's local time zone."""
-    out = pa.nulls(table.num_rows, pa.string()).to_pylist()
-    zones = pc.fill_null(table["timezone"], DEFAULT_TZ)
-    for tz in pc.unique(zones).to_pylist():
-        mask = pc.equal(zones, tz)
-        local = table["submitted_at"].filter(mask).cast(pa.timestamp("us", tz=tz))
-        months = pc.strftime(local, format="%Y-%m").to_pylist()
-        idx = pc.indices_nonzero(mask).to_pylist()
-        for i, m in zip(idx, months, strict=True):
-            out[i] = m
-    return pa.array(out, pa.string())
-
-
-def _latest(candidates: pa.Table) -> pa.Table:
-    """Pick the latest version per complaint; span first/last seen over all candidates."""
-    if candidates.num_rows == 0:
-        return layout.current_schema().empty_table()
-    spans = candidates.group_by("complaint_id").aggregate([("_first", "min"), ("_last", "max")])
-    ordered = candidates.sort_by(
-        [
-            ("complaint_id", "ascending"),
-            ("updated_at", "descending"),
-            ("seen_day", "descending"),
-            ("version_seq", "descending"),
-        ]
-    )
-    ids = ordered["complaint_id"].combine_chunks()
-    changed = pc.not_equal(ids[1:], ids[:-1]) if len(ids) > 1 else pa.array([], pa.bool_())
-    keep = pa.concat_arrays([pa.array([True]), changed])
-    best = ordered.filter(keep)
-    best = best.join(spans, "complaint_id").sort_by("complaint_id")
-    out = best.select(list(canonical.FIELD_NAMES) + ["seen_day"])
-    out = out.append_column("first_seen_day", best["_first_min"].cast(pa.date32()))
-    out = out.append_column("last_seen_day", best["_last_max"].cast(pa.date32()))
-    out = out.append_column("submitted_month", submitted_month(out))
-    return null_rahasia_text(out).cast(layout.current_schema())
-
-
-def _as_candidates(history: pa.Table) -> pa.Table:
-    cols = list(canonical.FIELD_NAMES) + ["seen_day", "version_seq"]
-    t = history.select(cols)
-    return t.append_column("_first", t["seen_day"]).append_column("_last", t["seen_day"])
-
-
-def _current_as_candidates(current: pa.Table) -> pa.Table:
-    t = current.select(list(canonical.FIELD_NAMES) + ["seen_day"])
-    t = t.append_column("version_seq", pa.array([-1] * current.num_rows, pa.int32()))
-    t = t.append_column("_first", current["first_seen_day"])
-    return t.append_column("_last", current["last_seen_day"])
-
-
-def _is_in(column: str, values: list[str]) -> ds.Expression:
-    return ds.field(column).isin(pa.array(values, pa.string()))
-
-
 def source_files(storage: Storage, source_id: str) -> list[str]:
     """Every complaint_current file of one source (one per month it has complaints in)."""
     months = [layout.current_month(d) for d in storage.list_dirs(layout.CURRENT)]
@@ -101,97 +55,137 @@ def source_files(storage: Storage, source_id: str) -> list[str]:
     return [f for f in files if storage.exists(f)]
 
 
-def read_current(storage: Storage, source_id: str, ids: list[str]) -> pa.Table:
-    """The existing current rows of these complaints, whatever month they sit in."""
-    files = source_files(storage, source_id) if ids else []
-    if not files:
-        return layout.current_schema().empty_table()
-    dataset = ds.dataset(
-        [storage.full(f) for f in files],
-        schema=layout.current_schema(),
-        filesystem=storage.fs,
-        format="parquet",
-    )
-    return dataset.to_table(filter=_is_in("complaint_id", ids))
+_COLS = ", ".join(canonical.FIELD_NAMES)
+_PUBLIC = ", ".join(
+    f"CASE WHEN coalesce(is_rahasia, false) THEN NULL ELSE {c} END AS {c}"
+    if c in ("title", "body")
+    else c
+    for c in canonical.FIELD_NAMES
+)
+_CURRENT_COLS = ", ".join(layout.current_schema().names)
+
+_NEW_ROWS = f"""
+CREATE TABLE new_rows AS
+WITH cand AS (
+  SELECT {_COLS}, seen_day, version_seq, seen_day AS _first, seen_day AS _last FROM other_h
+  WHERE complaint_id IN (SELECT complaint_id FROM rec)
+  UNION ALL
+  SELECT {_COLS}, seen_day, version_seq, seen_day, seen_day FROM new_h
+  UNION ALL
+  SELECT {_COLS}, seen_day, -1, first_seen_day, last_seen_day FROM existing
+  WHERE complaint_id NOT IN (SELECT complaint_id FROM rec)
+)
+SELECT {_PUBLIC}, seen_day,
+  min(_first) OVER w AS first_seen_day, max(_last) OVER w AS last_seen_day,
+  strftime(timezone(coalesce(timezone, '{DEFAULT_TZ}'), submitted_at), '%Y-%m') AS submitted_month
+FROM cand
+WINDOW w AS (PARTITION BY complaint_id)
+QUALIFY row_number() OVER (PARTITION BY complaint_id
+  ORDER BY updated_at DESC NULLS LAST, seen_day DESC, version_seq DESC) = 1
+"""  # noqa: S608 - column names from canonical, no outside input
 
 
-def read_history(storage: Storage, source_id: str, ids: list[str], skip_day: date) -> pa.Table:
-    """History versions of these complaints from every day but ``skip_day``."""
-    skip = f"/day={skip_day.isoformat()}/"
-    files = [
-        f
-        for f in storage.list_files(f"{layout.HISTORY}/source_id={source_id}")
-        if f.endswith(".parquet") and skip not in f
-    ]
-    if not files or not ids:
-        return layout.history_schema().empty_table()
-    dataset = ds.dataset(
-        [storage.full(f) for f in files],
-        schema=layout.history_schema(),
-        filesystem=storage.fs,
-        format="parquet",
-    )
-    return dataset.to_table(filter=_is_in("complaint_id", ids))
+class DayMerge:
+    """The complaint_current partitions one source-day rewrites, computed out of core.
 
-
-def merge_day(
-    storage: Storage, source_id: str, day: date, new_history: pa.Table, old_day_ids: set[str]
-) -> tuple[pa.Table, set[str], dict[str, pa.Table]]:
-    """New current rows for the complaints the day touches.
-
-    Returns (new rows, affected complaint ids, {month: rewritten partition}) where the
-    partitions are complete replacements of every current partition that changes.
+    ``new_history`` are the day's staged history files. Before the merge: ``affected`` (the
+    complaints the day touches or touched before a rerun), ``new_rows`` (their new current
+    rows) and ``months`` (every partition that changes); ``partition(month)`` streams one
+    complete replacement partition. Use as a context manager (it owns a temporary folder).
     """
-    new_ids = (
-        set(pc.unique(new_history["complaint_id"]).to_pylist()) if new_history.num_rows else set()
-    )
-    affected = sorted(new_ids | old_day_ids)
-    existing = read_current(storage, source_id, affected)
-    # decide which complaints need their whole history
-    recompute: set[str] = set(old_day_ids)
-    if existing.num_rows:
-        d = pa.scalar(day, pa.date32())
-        decisive = pc.or_(
-            pc.or_(pc.equal(existing["first_seen_day"], d), pc.equal(existing["last_seen_day"], d)),
-            pc.equal(existing["seen_day"], d),
+
+    def __init__(self, storage: Storage, source_id: str, day: date, new_history: list[str]):
+        self._tmp = tempfile.TemporaryDirectory(prefix="complaints-merge-")
+        con = duckdb.connect(f"{self._tmp.name}/merge.duckdb")
+        self.con = con
+        con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+        con.execute(f"SET temp_directory = '{self._tmp.name}/spill'")
+        con.execute("SET preserve_insertion_order = false")
+        con.execute("SET TimeZone = 'UTC'")
+        self._storage = storage
+        self.source_id = source_id
+        day_dir = layout.day_dir(layout.HISTORY, source_id, day) + "/"
+        history = [
+            f
+            for f in storage.list_files(f"{layout.HISTORY}/source_id={source_id}")
+            if f.endswith(".parquet")
+        ]
+        self._current = source_files(storage, source_id)
+        self._register("new_h", new_history, layout.history_schema())
+        old_day = [f for f in history if f.startswith(day_dir)]
+        self._register("old_day", old_day, layout.history_schema())
+        other = [f for f in history if not f.startswith(day_dir)]
+        self._register("other_h", other, layout.history_schema())
+        self._register("cur", self._current, layout.current_schema())
+        con.execute(
+            "CREATE TABLE affected AS SELECT complaint_id FROM new_h "
+            "UNION SELECT complaint_id FROM old_day"
         )
-        exist_ids = existing["complaint_id"].to_pylist()
-        not_decisive = {
-            i for i, dec in zip(exist_ids, decisive.to_pylist(), strict=True) if not dec
-        }
-        recompute -= not_decisive
-    rec = sorted(recompute)
-    inc = [i for i in affected if i not in recompute]
-    parts = []
-    if rec:
-        rec_hist = read_history(storage, source_id, rec, day)
-        parts.append(_as_candidates(rec_hist))
-        if new_history.num_rows:
-            parts.append(_as_candidates(new_history.filter(_mask(new_history, rec))))
-    if inc:
-        if existing.num_rows:
-            parts.append(_current_as_candidates(existing.filter(_mask(existing, inc))))
-        if new_history.num_rows:
-            parts.append(_as_candidates(new_history.filter(_mask(new_history, inc))))
-    candidates = pa.concat_tables(parts, promote_options="permissive") if parts else None
-    new_rows = (
-        _latest(candidates) if candidates is not None else layout.current_schema().empty_table()
-    )
-    months = set(new_rows["submitted_month"].to_pylist())
-    if existing.num_rows:
-        months |= set(existing["submitted_month"].to_pylist())
-    partitions: dict[str, pa.Table] = {}
-    affected_arr = pa.array(affected, pa.string())
-    for month in sorted(months):
-        old_file = layout.current_file(source_id, month)
-        old_files = [old_file] if storage.exists(old_file) else []
-        kept = [storage.read_parquet(f).cast(layout.current_schema()) for f in old_files]
-        kept_t = pa.concat_tables(kept) if kept else layout.current_schema().empty_table()
-        kept_t = kept_t.filter(pc.invert(pc.is_in(kept_t["complaint_id"], affected_arr)))
-        add = new_rows.filter(pc.equal(new_rows["submitted_month"], month))
-        partitions[month] = pa.concat_tables([kept_t, add]).sort_by("complaint_id")
-    return new_rows, set(affected), partitions
+        con.execute(
+            "CREATE TABLE existing AS SELECT * FROM cur "
+            "WHERE complaint_id IN (SELECT complaint_id FROM affected)"
+        )
+        # a rerun recomputes a complaint from its whole history when the replaced day decided
+        # its current row (chosen version, first or last seen day)
+        con.execute(
+            """CREATE TABLE rec AS SELECT DISTINCT complaint_id FROM old_day o
+            WHERE NOT EXISTS (SELECT 1 FROM existing e WHERE e.complaint_id = o.complaint_id
+              AND NOT coalesce(e.first_seen_day = $d OR e.last_seen_day = $d
+                               OR e.seen_day = $d, false))""",
+            {"d": day},
+        )
+        con.execute(_NEW_ROWS)
+        self.affected = con.sql("SELECT count(*) FROM affected").fetchall()[0][0]
+        self.new_rows = con.sql("SELECT count(*) FROM new_rows").fetchall()[0][0]
+        self.months = [
+            m
+            for (m,) in con.sql(
+                "SELECT submitted_month FROM new_rows UNION SELECT submitted_month FROM existing "
+                "ORDER BY 1"
+            ).fetchall()
+            if m is not None
+        ]
 
+    def _register(self, name: str, files: list[str], schema: pa.Schema) -> None:
+        """A view over Parquet files: DuckDB's own reader for a local root (it stays within
+        ``MEMORY_LIMIT``; a pyarrow scan does not), a pyarrow dataset for S3."""
+        if files and self._storage.is_local:
+            paths = ", ".join("'" + self._storage.full(f).replace("'", "''") + "'" for f in files)
+            source = f"read_parquet([{paths}])"
+        else:
+            source = f"_{name}"
+            rows = schema.empty_table()
+            if files:
+                full = [self._storage.full(f) for f in files]
+                rows = ds.dataset(full, schema=schema, filesystem=self._storage.fs)
+            self.con.register(source, rows)
+        columns = ", ".join(schema.names)
+        self.con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT {columns} FROM {source}")  # noqa: S608 - our own paths and column names
 
-def _mask(table: pa.Table, ids: list[str]) -> pa.Array:
-    return pc.is_in(table["complaint_id"], pa.array(ids, pa.string()))
+    def old_files(self, month: str) -> list[str]:
+        """The source's current files of the month today (to be replaced)."""
+        return [
+            f for f in self._current if layout.partition_values(f).get("submitted_month") == month
+        ]
+
+    def partition(self, month: str) -> pa.RecordBatchReader:
+        """The month's complete new partition: untouched rows kept, touched rows replaced."""
+        self._register("cur_month", self.old_files(month), layout.current_schema())
+        query = self.con.sql(
+            f"""SELECT {_CURRENT_COLS} FROM (
+              SELECT {_CURRENT_COLS} FROM cur_month
+              WHERE complaint_id NOT IN (SELECT complaint_id FROM affected)
+              UNION ALL SELECT {_CURRENT_COLS} FROM new_rows WHERE submitted_month = $m)
+            ORDER BY complaint_id""",  # noqa: S608 - fixed column names; the month is a parameter
+            params={"m": month},
+        )
+        reader = query.to_arrow_reader(BATCH_ROWS)
+        schema = layout.current_schema()
+        return pa.RecordBatchReader.from_batches(schema, (b.cast(schema) for b in reader))
+
+    def __enter__(self) -> DayMerge:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.con.close()
+        self._tmp.cleanup()

@@ -20,6 +20,7 @@ import json
 import os
 import signal
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -57,10 +58,25 @@ class Transaction:
         self._expected: dict[str, int] = {}
 
     def put(self, final: str, table: pa.Table) -> None:
-        staged = f"{self.stage_dir}/{final}"
+        staged = self.staged(final)
         self.storage.write_parquet(staged, table)
         self.moves.append((staged, final))
         self._expected[staged] = table.num_rows
+
+    def put_batches(self, final: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
+        """Stage a file streamed from ``batches``; returns its rows. No rows stages nothing."""
+        staged = self.staged(final)
+        rows = self.storage.write_parquet_batches(staged, schema, batches)
+        if rows == 0:
+            self.storage.delete(staged)
+            return 0
+        self.moves.append((staged, final))
+        self._expected[staged] = rows
+        return rows
+
+    def staged(self, final: str) -> str:
+        """Where ``final`` is written until the transaction is applied."""
+        return f"{self.stage_dir}/{final}"
 
     def delete(self, final: str) -> None:
         if final not in self.deletes and final not in {f for _, f in self.moves}:

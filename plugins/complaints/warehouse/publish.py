@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Iterator
 from datetime import date
 
 import pandas as pd
@@ -12,7 +13,7 @@ import pyarrow.compute as pc
 from complaints import canonical, tables
 from complaints.warehouse import current, layout
 from complaints.warehouse.journal import Transaction
-from complaints.warehouse.storage import Storage
+from complaints.warehouse.rows import Rows, batches
 
 
 def run_table(source_id: str, day: date, run: dict, default_status: str) -> pa.Table:
@@ -24,48 +25,55 @@ def run_table(source_id: str, day: date, run: dict, default_status: str) -> pa.T
     return pa.Table.from_pylist([row], schema=tables.INGEST_RUN_SCHEMA)
 
 
-def history_table(source_id: str, day: date, versions: pa.Table, run_id: str) -> pa.Table:
-    t = versions.select(list(canonical.FIELD_NAMES)).cast(canonical.schema())
-    if t.num_rows:
+def _history_part(
+    source_id: str, day: date, batch: pa.RecordBatch, run_id: str, first_seq: int
+) -> pa.Table:
+    t = pa.Table.from_batches([batch]).cast(canonical.schema())
+    n = t.num_rows
+    if n:
         other = pc.unique(t["source_id"]).to_pylist()
         if other != [source_id]:
             raise ValueError(f"versions for {source_id} carry source_id {other}")
-    n = t.num_rows
     t = t.append_column("seen_day", pa.array([day] * n, pa.date32()))
     t = t.append_column("run_id", pa.array([run_id] * n, pa.string()))
-    t = t.append_column("version_seq", pa.array(range(n), pa.int32()))
+    t = t.append_column("version_seq", pa.arange(first_seq, first_seq + n).cast(pa.int32()))
     return current.null_rahasia_text(t).cast(layout.history_schema())
 
 
-def _replace_day(tx: Transaction, table: str, source_id: str, day: date, data: pa.Table) -> None:
-    """Make the day partition hold exactly ``data`` (nothing if it is empty)."""
+def history_batches(
+    source_id: str, day: date, versions: Rows, run_id: str
+) -> Iterator[pa.RecordBatch]:
+    """The day's versions as history rows; ``version_seq`` is the position in the delivery."""
+    seq = 0
+    for batch in batches(versions, canonical.schema()):
+        yield from _history_part(source_id, day, batch, run_id, seq).to_batches()
+        seq += batch.num_rows
+
+
+def _replace_day(
+    tx: Transaction,
+    table: str,
+    source_id: str,
+    day: date,
+    schema: pa.Schema,
+    rows: Iterable[pa.RecordBatch],
+) -> int:
+    """Make the day partition hold exactly ``rows`` (nothing if there are none); rows staged."""
     final = layout.day_file(table, source_id, day)
     for old in tx.storage.list_files(layout.day_dir(table, source_id, day)):
         if old != final:
             tx.delete(old)
-    if data.num_rows:
-        tx.put(final, data)
-    else:
+    n = tx.put_batches(final, schema, rows)
+    if not n:
         tx.delete(final)
+    return n
 
 
-def replace_quarantine(
-    tx: Transaction, source_id: str, day: date, quarantine: pa.Table
-) -> pa.Table:
-    """Make the source-day's quarantine partition hold exactly ``quarantine``."""
-    q = quarantine.select(tables.QUARANTINE_SCHEMA.names).cast(tables.QUARANTINE_SCHEMA)
-    _replace_day(tx, layout.QUARANTINE, source_id, day, q)
-    return q
-
-
-def _old_day_ids(storage: Storage, source_id: str, day: date) -> set[str]:
-    ids: set[str] = set()
-    for rel in storage.list_files(layout.day_dir(layout.HISTORY, source_id, day)):
-        if rel.endswith(".parquet"):
-            ids |= set(
-                storage.read_parquet(rel, columns=["complaint_id"])["complaint_id"].to_pylist()
-            )
-    return ids
+def replace_quarantine(tx: Transaction, source_id: str, day: date, quarantine: Rows) -> int:
+    """Make the source-day's quarantine partition hold exactly ``quarantine``; its rows."""
+    schema = tables.QUARANTINE_SCHEMA
+    rows = (b.cast(schema) for b in batches(quarantine, schema))
+    return _replace_day(tx, layout.QUARANTINE, source_id, day, schema, rows)
 
 
 def stage_source_day(
@@ -73,41 +81,45 @@ def stage_source_day(
     source_id: str,
     day: date,
     *,
-    raw: pa.Table | None,
-    versions: pa.Table,
-    quarantine: pa.Table,
+    raw: Rows | None,
+    versions: Rows,
+    quarantine: Rows,
     run: dict,
 ) -> dict:
+    """Stream the day's files into the transaction, then merge complaint_current from them."""
     storage = tx.storage
     runs = run_table(source_id, day, run, "published")
     run_id = runs["run_id"][0].as_py()
-    history = history_table(source_id, day, versions, run_id)
-    old_ids = _old_day_ids(storage, source_id, day)
-    new_rows, affected, partitions = current.merge_day(storage, source_id, day, history, old_ids)
-
+    raw_rows = None
     if raw is not None:
-        _replace_day(tx, layout.RAW, source_id, day, raw)
-    _replace_day(tx, layout.HISTORY, source_id, day, history)
-    q = replace_quarantine(tx, source_id, day, quarantine)
+        raw_rows = _replace_day(tx, layout.RAW, source_id, day, raw.schema, batches(raw))
+    history = history_batches(source_id, day, versions, run_id)
+    history_rows = _replace_day(
+        tx, layout.HISTORY, source_id, day, layout.history_schema(), history
+    )
+    staged = [tx.staged(layout.day_file(layout.HISTORY, source_id, day))] if history_rows else []
+    quarantine_rows = replace_quarantine(tx, source_id, day, quarantine)
     tx.put(layout.run_file(source_id, day, run_id), runs)
-    for month, part in partitions.items():
-        final = layout.current_file(source_id, month)  # the source-month's only file
-        if part.num_rows:
-            tx.put(final, part)
-        else:
-            tx.delete(final)
+    with current.DayMerge(storage, source_id, day, staged) as merge:
+        for month in merge.months:
+            final = layout.current_file(source_id, month)
+            for old in merge.old_files(month):
+                if old != final:
+                    tx.delete(old)
+            if not tx.put_batches(final, layout.current_schema(), merge.partition(month)):
+                tx.delete(final)
     return {
         "source_id": source_id,
         "day": day.isoformat(),
         "run_id": run_id,
         "rows": {
-            layout.RAW: None if raw is None else raw.num_rows,
-            layout.HISTORY: history.num_rows,
-            layout.QUARANTINE: q.num_rows,
-            layout.CURRENT: new_rows.num_rows,
+            layout.RAW: raw_rows,
+            layout.HISTORY: history_rows,
+            layout.QUARANTINE: quarantine_rows,
+            layout.CURRENT: merge.new_rows,
         },
-        "complaints_touched": len(affected),
-        "current_partitions": sorted(partitions),
+        "complaints_touched": merge.affected,
+        "current_partitions": merge.months,
     }
 
 

@@ -1,18 +1,46 @@
-"""What the warehouse accepts as a table's rows: a pyarrow Table or a pyarrow Dataset."""
+"""What the warehouse accepts as a table's rows: a pyarrow Table or a pyarrow Dataset.
+
+Either is read batch by batch (a Dataset without read-ahead), so publishing holds a few
+batches in memory, not the day.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 Rows = pa.Table | ds.Dataset
 
+BATCH_ROWS = 65_536
 
-def as_table(rows: Rows, schema: pa.Schema | None = None) -> pa.Table:
-    """The rows as one Table; an empty Dataset without the columns gives ``schema``'s."""
+
+def batches(rows: Rows, schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
+    """The rows in batches, with ``schema``'s columns (a Dataset of no files gives none)."""
     if isinstance(rows, ds.Dataset):
-        lacks = schema is not None and not set(schema.names) <= set(rows.schema.names)
-        if lacks and rows.count_rows() == 0:
-            return schema.empty_table()
-        return rows.to_table()
-    return rows
+        if len(rows.schema) == 0 and schema is not None:
+            return iter(())
+        columns = None if schema is None else schema.names
+        if isinstance(rows, ds.FileSystemDataset) and isinstance(rows.format, ds.ParquetFileFormat):
+            return _parquet_batches(rows, columns)
+        return iter(
+            rows.to_batches(
+                columns=columns, batch_size=BATCH_ROWS, batch_readahead=1, fragment_readahead=1
+            )
+        )
+    table = rows if schema is None else rows.select(schema.names)
+    return iter(table.to_batches(max_chunksize=BATCH_ROWS))
+
+
+def _parquet_batches(dataset: ds.FileSystemDataset, columns: list[str] | None):
+    """File by file, decoding ``BATCH_ROWS`` at a time: a dataset scan decodes whole row
+    groups with read-ahead (~600 MB for 250,000-row groups of ~20 columns)."""
+    target = (
+        dataset.schema if columns is None else pa.schema([dataset.schema.field(c) for c in columns])
+    )
+    for path in dataset.files:
+        with pq.ParquetFile(path, filesystem=dataset.filesystem) as f:
+            for batch in f.iter_batches(batch_size=BATCH_ROWS, columns=columns, use_threads=False):
+                yield batch.cast(target)

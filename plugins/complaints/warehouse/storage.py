@@ -19,11 +19,15 @@ import fcntl
 import os
 import shutil
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
+
+#: rows buffered into one row group by ``write_parquet_batches``
+ROW_GROUP_ROWS = 65_536
 
 
 class Lock:
@@ -114,6 +118,31 @@ class Storage(ABC):
     @abstractmethod
     def write_parquet(self, rel: str, table: pa.Table) -> None: ...
 
+    def write_parquet_batches(
+        self, rel: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    ) -> int:
+        """Stream ``batches`` into one Parquet file (row groups of ``ROW_GROUP_ROWS``); rows."""
+        rows = pending = 0
+        buffered: list[pa.RecordBatch] = []
+        with pq.ParquetWriter(self._parquet_sink(rel), schema, filesystem=self.fs) as writer:
+            for batch in batches:
+                buffered.append(batch)
+                rows += batch.num_rows
+                pending += batch.num_rows
+                if pending >= ROW_GROUP_ROWS:
+                    writer.write_table(pa.Table.from_batches(buffered, schema))
+                    buffered, pending = [], 0
+            if buffered:
+                writer.write_table(pa.Table.from_batches(buffered, schema))
+        self._written(rel)
+        return rows
+
+    def _parquet_sink(self, rel: str) -> str:
+        return self.full(rel)
+
+    def _written(self, rel: str) -> None:  # noqa: B027 - only local files need an fsync
+        """Make a file written by ``write_parquet_batches`` durable."""
+
     @abstractmethod
     def write_bytes_atomic(self, rel: str, data: bytes) -> None: ...
 
@@ -157,6 +186,13 @@ class LocalStorage(Storage):
         path.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(table, path)
         _fsync_file(path)
+
+    def _parquet_sink(self, rel: str) -> str:
+        self.path(rel).parent.mkdir(parents=True, exist_ok=True)
+        return self.full(rel)
+
+    def _written(self, rel: str) -> None:
+        _fsync_file(self.path(rel))
 
     def write_bytes_atomic(self, rel: str, data: bytes) -> None:
         path = self.path(rel)
