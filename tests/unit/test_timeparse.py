@@ -283,3 +283,25 @@ def test_generated_dates_as_before(parts, zone):
         for d, m, y, h, mi, pad in parts
     ]
     assert_same(values, ["%d/%m/%Y %H:%M", "%d/%m/%Y"], zone)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    parts=st.lists(
+        st.tuples(
+            st.integers(0, 40),
+            st.sampled_from(["Juni", "JUNI", "agt", "Februari", "Pebruari", "Foo", "des", "x"]),
+            st.integers(0, 9999),
+            st.integers(0, 99),
+            st.integers(0, 99),
+            st.sampled_from(["", " WITA", ":30", " pukul", ""]),
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    zone=st.sampled_from(ZONES),
+)
+def test_generated_id_long_dates_as_before(parts, zone):
+    """The common "22 Juni 2022 14:05" shape (split, not extracted) mixed with the others."""
+    values = [f"{d} {m} {y:04d} {h:02d}:{mi:02d}{tail}" for d, m, y, h, mi, tail in parts]
+    assert_same(values, ["id_long", "%d/%m/%Y %H:%M"], zone)
