@@ -79,7 +79,7 @@ def ingest_source(
     from complaints.quality import data_docs_index
     from complaints.quality.audit import DayAudit
     from complaints.spill import Spill
-    from complaints.streaming import SourceDay
+    from complaints.streaming import SourceDay, in_order
     from complaints.warehouse import Warehouse
 
     install_log_redaction()  # idempotent: secrets and NIK/phone/e-mail shapes never reach logs
@@ -129,13 +129,25 @@ def ingest_source(
     ids = {"source_id": source_id, "day": day, "run_id": run_id}
     with Spill(settings.data_dir / "spill" / run_id) as spill:
         stream = SourceDay(spill, new_audit, lambda raw: map_batch(raw, source, mapping), ids)
+
+        def prepared(batch: pa.Table, first_row: int, same_schema: bool):
+            raw = pseudonymise(_with_row_numbers(batch, first_row), mapping, key)
+            # a batch with other columns than the first is mapped after conforming (finish)
+            return raw, first_row, stream.map_batch(raw) if same_schema else None
+
+        def jobs(batches):
+            first_row, schema = 0, None
+            for batch in batches:
+                schema = schema or batch.schema
+                yield partial(prepared, batch, first_row, batch.schema.equals(schema))
+                first_row += batch.num_rows
+
         read = 0
         try:
             connector = open_connector(source, settings)
-            for batch in connector.read(window):
-                batch = _with_row_numbers(batch, read)
-                stream.add(pseudonymise(batch, mapping, key), read)
-                read += batch.num_rows
+            for raw, first_row, mapped in in_order(jobs(connector.read(window))):
+                stream.add(raw, first_row, mapped)
+                read += raw.num_rows
         except SourceError as exc:
             # rows read before the failure are kept in quarantine, so read = loaded + quarantined
             reason = f"source failed: {exc.message if hasattr(exc, 'message') else exc}"

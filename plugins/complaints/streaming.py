@@ -10,11 +10,18 @@ The outcome is the same as auditing the day's batches concatenated (``pa.concat_
 ``promote_options="permissive"``): when the batches do not all have the same columns (files
 with different headers, JSON records with different fields), the raw parts are conformed to
 the day's unified schema and the day is mapped and checked again from them.
+
+``in_order`` runs the per-batch work that needs no day state (pseudonymising and mapping) in a
+few threads while the next batch is read and the previous one is checked and spilled: that work
+is mostly pyarrow kernels, which release the GIL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TypeVar
 
 import pyarrow as pa
 
@@ -26,6 +33,36 @@ from complaints.spill import Spill
 from complaints.tables import QUARANTINE_SCHEMA
 
 EMPTY_RAW = pa.schema([("_row", pa.int64())])
+#: batches being worked on or waiting to be consumed: memory stays a few batches whatever the day
+IN_FLIGHT = 2
+
+T = TypeVar("T")
+
+
+def in_order(jobs: Iterable[Callable[[], T]], in_flight: int = IN_FLIGHT) -> Iterator[T]:
+    """The jobs' results in job order, the jobs run in ``in_flight`` threads; the next job is
+    taken from ``jobs`` only when fewer than ``in_flight`` results are pending. When ``jobs``
+    raises, the results of the jobs it gave before are yielded first, then the error."""
+    source = iter(jobs)
+    pending: deque[Future] = deque()
+    pool = ThreadPoolExecutor(in_flight, thread_name_prefix="batch")
+    try:
+        while True:
+            try:
+                job = next(source)
+            except StopIteration:
+                break
+            except Exception:
+                while pending:
+                    yield pending.popleft().result()
+                raise
+            pending.append(pool.submit(job))
+            if len(pending) >= in_flight:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+    finally:  # also when a job failed or the consumer stopped: nothing left running
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def conform_raw(table: pa.Table, schema: pa.Schema) -> pa.Table:
@@ -48,18 +85,20 @@ class SourceDay:
         self.bounds: list[tuple[int, int]] = []  # each part's [first _row, end)
         self.same_schema = True
 
-    def add(self, raw: pa.Table, first_row: int) -> None:
-        """A pseudonymised raw batch with its ``_row`` numbers from ``first_row``."""
+    def add(self, raw: pa.Table, first_row: int, mapped=None) -> None:
+        """A pseudonymised raw batch with its ``_row`` numbers from ``first_row``, and
+        ``map_batch(raw)`` when already computed."""
         index = len(self.schemas)
         self.spill.write("raw", index, raw)
         self.schemas.append(raw.schema)
         self.bounds.append((first_row, first_row + raw.num_rows))
         self.same_schema = self.same_schema and raw.schema.equals(self.schemas[0])
         if self.same_schema:
-            self._check(index, raw)
+            self._check(index, raw, mapped)
 
-    def _check(self, index: int, raw: pa.Table) -> None:
-        mapped = self.map_batch(raw)
+    def _check(self, index: int, raw: pa.Table, mapped=None) -> None:
+        if mapped is None:
+            mapped = self.map_batch(raw)
         outcome = self.audit.add(mapped.rows, mapped.rejects, raw)
         self.spill.write("valid", index, outcome.valid)
         self.spill.write("quarantine", index, outcome.quarantine)
