@@ -71,7 +71,7 @@ def complaints_daily():
         from complaints.orchestration.summary import log_summary
 
         rows = day_summary(date.fromisoformat(day))
-        data_docs = build_quality_docs()
+        data_docs = build_quality_docs(day=date.fromisoformat(day))
         log_summary(day, rows, data_docs=data_docs)
         outlet_events[COMPLAINT_CURRENT].extra = {"days": [day]}
         return {"day": day, "data_docs": data_docs, "sources": rows}

@@ -39,6 +39,8 @@ class Settings:
     quarantine_threshold: float = 0.05
     #: processes rendering report PDFs (1 where the task may not start processes, e.g. Celery)
     report_workers: int = 1
+    #: days of GX validation results (and Data Docs pages) kept, by the results' day; 0 keeps all
+    gx_keep_days: int = 14
     extra: dict = field(default_factory=dict)
 
     @property
@@ -86,4 +88,5 @@ class Settings:
             rating_prior_weight=float(os.environ.get("COMPLAINTS_RATING_PRIOR", "10")),
             quarantine_threshold=float(os.environ.get("COMPLAINTS_QUARANTINE_THRESHOLD", "0.05")),
             report_workers=max(1, int(os.environ.get("COMPLAINTS_REPORT_WORKERS", "1"))),
+            gx_keep_days=max(0, int(os.environ.get("COMPLAINTS_GX_KEEP_DAYS", "14"))),
         )

@@ -54,12 +54,18 @@ def day_summary(day: date, settings: Settings | None = None) -> list[dict]:
     return rows
 
 
-def build_quality_docs(settings: Settings | None = None) -> str:
-    """Render the Great Expectations Data Docs from every stored result (once per day)."""
+def build_quality_docs(settings: Settings | None = None, *, day: date | None = None) -> str:
+    """Render the Great Expectations Data Docs (once per day); path of index.html.
+
+    With ``day``, only that day's results are rendered, and results older than
+    ``settings.gx_keep_days`` days (and their pages) are removed first; without, every stored
+    result is rendered again (a full rebuild).
+    """
     from complaints.quality import build_data_docs
 
     settings = settings or Settings.from_env()
-    return str(build_data_docs(settings.data_dir / "gx"))
+    keep_days = settings.gx_keep_days if day is not None and settings.gx_keep_days else None
+    return str(build_data_docs(settings.data_dir / "gx", day, keep_days=keep_days))
 
 
 def compute_day_metrics(day: date, settings: Settings | None = None) -> dict:

@@ -21,11 +21,12 @@ import os
 import re
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 
+from complaints.quality import gx_store
 from complaints.quality.gx_store import file_lock
 from complaints.quality.suites import (
     ROW_SUITES,
@@ -223,18 +224,41 @@ def _plain(value):
 
 def data_docs_index(gx_dir: Path) -> Path:
     """Where the Data Docs ``index.html`` of ``gx_dir`` is (or will be): nothing is built."""
-    return Path(gx_dir) / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    return Path(gx_dir, gx_store.PROJECT, *gx_store.SITE, "index.html")
 
 
-def build_data_docs(gx_dir: Path) -> Path:
-    """Build the GX Data Docs site from every stored validation result; path of index.html.
+def _day_identifiers(gx_dir: Path, day: date) -> set:
+    """The suites and ``day``'s stored results, as the keys GX's Data Docs builders compare."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+        ValidationResultIdentifier,
+    )
 
-    Costly (renders every stored result): call it once per day, not per source-day.
+    # never empty (GX renders everything for no identifiers), and a set: GX tests every stored
+    # key's membership, which a list of a national day's thousands of results makes quadratic
+    suites = {ExpectationSuiteIdentifier(name) for name in SUITE_NAMES}
+    keys = gx_store.day_result_keys(gx_dir, day)
+    return suites | {ValidationResultIdentifier.from_tuple(key) for key in keys}
+
+
+def build_data_docs(gx_dir: Path, day: date | None = None, *, keep_days: int | None = None) -> Path:
+    """Build the GX Data Docs site; path of index.html.
+
+    With ``day``, render the suites and that day's stored results only (earlier days' pages
+    stay as they are), then the index; without, render every stored result (a full rebuild,
+    costly: once per day at most). ``keep_days`` (with ``day``) first removes the results of
+    days before the ``keep_days`` days ending at ``day``, and their pages, so the index (which
+    loads every kept result) stays bounded; results of later days are kept.
     """
+    if keep_days is not None and (day is None or keep_days < 1):
+        raise ValueError(f"keep_days needs a day and must be at least 1, not {keep_days!r}")
     gx_dir = Path(gx_dir)
     gx_ = get_gx(gx_dir)
     with file_lock(gx_dir), gx_.run_lock:
-        sites = gx_.context.build_data_docs()
+        if keep_days is not None:
+            gx_store.remove_results_before(gx_dir, day - timedelta(days=keep_days - 1))
+        only = None if day is None else _day_identifiers(gx_dir, day)
+        sites = gx_.context.build_data_docs(resource_identifiers=only)
     index = data_docs_index(gx_dir)
     if not index.is_file():  # a differently configured site: trust what GX reports
         url = next(iter(sites.values()), "")

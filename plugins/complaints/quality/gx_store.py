@@ -10,6 +10,10 @@ expectations and validation definitions, and to put each result where GX's
 plain JSON document is ``json.dumps`` with the same arguments. Both are read and written here, so
 a process that records results never imports great_expectations (2-10 s per process).
 
+Data Docs pages of results are under ``uncommitted/data_docs/local_site/validations/`` with the
+same key (``.html``). Each result's run name holds its day (``<source>_<day>_<run_id>``), so the
+day's results (to render incrementally) and older days' (to remove) are found by folder name.
+
 Concurrency: every result has its own file (the run name holds source, day and run id; the run
 time has microseconds) and is written to a temporary name and renamed, so concurrent writers
 never share a file and readers never see half a file. GX itself writes the suite and definition
@@ -21,9 +25,12 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
+import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from complaints.quality.suites import SUITE_NAMES, spec_digest
@@ -32,6 +39,9 @@ PROJECT = "gx"
 #: the validation results store's ``base_directory`` in the project configuration GX writes
 VALIDATIONS = ("uncommitted", "validations")
 RESULT_SUFFIX = ".json"
+#: the Data Docs site (``local_site``) in the project configuration GX writes
+SITE = ("uncommitted", "data_docs", "local_site")
+_RUN_DAY = re.compile(r"_(\d{4}-\d{2}-\d{2})_")
 _FORBIDDEN = ("/", "\\")
 
 
@@ -122,3 +132,48 @@ def write_result(path: Path, doc: dict) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def run_day(run_name: str) -> date | None:
+    """The day in a run name ``<source>_<day>_<run_id>`` (``gx_runner.run_name``), or None."""
+    match = _RUN_DAY.search(run_name)
+    try:
+        return date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None
+
+
+def _runs(gx_dir: Path) -> Iterator[tuple[str, Path]]:
+    """Every stored run folder (``<suite>/<run name>``) of the current suites, with its suite."""
+    base = Path(gx_dir, PROJECT, *VALIDATIONS)
+    for suite in SUITE_NAMES:
+        folder = base.joinpath(*suite.split("."))
+        if folder.is_dir():
+            yield from ((suite, run) for run in folder.iterdir() if run.is_dir())
+
+
+def day_result_keys(gx_dir: Path, day: date) -> list[tuple[str, ...]]:
+    """The store keys (suite parts, run name, run time, batch id) of ``day``'s stored results."""
+    keys = []
+    for suite, run in _runs(gx_dir):
+        if run_day(run.name) == day:
+            for path in run.glob(f"*/*{RESULT_SUFFIX}"):  # not the writers' temporary files
+                batch_id = path.name.removesuffix(RESULT_SUFFIX)
+                keys.append((*suite.split("."), run.name, path.parent.name, batch_id))
+    return keys
+
+
+def remove_results_before(gx_dir: Path, first_kept: date) -> int:
+    """Remove the results of days before ``first_kept`` and their Data Docs pages.
+
+    Results whose run name holds no day are kept. Returns how many run folders were removed.
+    """
+    pages = Path(gx_dir, PROJECT, *SITE, "validations")
+    removed = 0
+    for suite, run in list(_runs(gx_dir)):
+        day = run_day(run.name)
+        if day is not None and day < first_kept:
+            shutil.rmtree(run, ignore_errors=True)
+            shutil.rmtree(pages.joinpath(*suite.split("."), run.name), ignore_errors=True)
+            removed += 1
+    return removed
