@@ -23,6 +23,9 @@ from complaints.warehouse.storage import Storage, open_storage
 
 __all__ = ["Warehouse", "WarehouseError"]
 
+#: what ``last_cursor`` and ``recent_row_counts`` read of the run records
+_RUN_COLUMNS = ["day", "status", "started_at", "finished_at", "cursor_after", "rows_read"]
+
 
 class Warehouse:
     """The warehouse at ``settings.warehouse`` (a local folder or ``s3://bucket/prefix``)."""
@@ -140,16 +143,18 @@ class Warehouse:
         return _compact.upgrade_current_layout(self.storage)
 
     def _runs(self, source_id: str) -> pa.Table:
+        """The run columns cursors and volume bands need, from all of a source's run files in
+        one dataset scan (a file per attempt: reading them one by one cost ~1 ms each)."""
         files = [
-            f
+            self.storage.full(f)
             for f in self.storage.list_files(f"{layout.INGEST_RUNS}/source_id={source_id}")
             if f.endswith(".parquet")
         ]
+        schema = layout.known_schema(layout.INGEST_RUNS)
         if not files:
-            return layout.known_schema(layout.INGEST_RUNS).empty_table()
-        return pa.concat_tables(
-            [self.storage.read_parquet(f) for f in files], promote_options="permissive"
-        )
+            return schema.empty_table().select(_RUN_COLUMNS)
+        runs = ds.dataset(files, schema=schema, format="parquet", filesystem=self.storage.fs)
+        return runs.to_table(columns=_RUN_COLUMNS)
 
     def _published_days(self, source_id: str) -> pa.Table:
         """The last published attempt of each day, in day order."""

@@ -28,6 +28,19 @@ import pyarrow.parquet as pq
 
 #: rows buffered into one row group by ``write_parquet_batches``
 ROW_GROUP_ROWS = 65_536
+#: free text and hashes: no query prunes on them, and their min/max statistics cost ~35 % of
+#: writing a history file (0.27 s -> 0.17 s for 200,000 rows). Everything else keeps statistics.
+NO_STATISTICS = frozenset({"title", "body", "reporter_key"})
+
+
+def writer_options(schema: pa.Schema) -> dict:
+    """``ParquetWriter`` options for every warehouse file. Measured on a 200,000-row history
+    and raw file: snappy (the default) is kept, zstd level 1 made files ~40 % smaller but
+    writing 15-60 % slower, no compression saved < 10 % for 1.5x bigger files; dictionary
+    encoding is kept for every column (pyarrow falls back to plain pages for high-cardinality
+    ones; turning it off for free text was no faster and bigger); writing raw, history and
+    quarantine in threads was slower on 2 shared cores (0.75 s vs 0.63 s)."""
+    return {"write_statistics": [n for n in schema.names if n not in NO_STATISTICS]}
 
 
 class Lock:
@@ -124,7 +137,8 @@ class Storage(ABC):
         """Stream ``batches`` into one Parquet file (row groups of ``ROW_GROUP_ROWS``); rows."""
         rows = pending = 0
         buffered: list[pa.RecordBatch] = []
-        with pq.ParquetWriter(self._parquet_sink(rel), schema, filesystem=self.fs) as writer:
+        sink = self._parquet_sink(rel)
+        with pq.ParquetWriter(sink, schema, filesystem=self.fs, **writer_options(schema)) as writer:
             for batch in batches:
                 buffered.append(batch)
                 rows += batch.num_rows
@@ -184,7 +198,7 @@ class LocalStorage(Storage):
     def write_parquet(self, rel: str, table: pa.Table) -> None:
         path = self.path(rel)
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path)
+        pq.write_table(table, path, **writer_options(table.schema))
         _fsync_file(path)
 
     def _parquet_sink(self, rel: str) -> str:
@@ -250,7 +264,7 @@ class S3Storage(Storage):
         return "s3://" + self.full(rel)
 
     def write_parquet(self, rel: str, table: pa.Table) -> None:
-        pq.write_table(table, self.full(rel), filesystem=self.fs)
+        pq.write_table(table, self.full(rel), filesystem=self.fs, **writer_options(table.schema))
 
     def write_bytes_atomic(self, rel: str, data: bytes) -> None:
         with self.fs.open_output_stream(self.full(rel)) as f:  # one PUT: atomic per object
