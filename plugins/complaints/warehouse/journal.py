@@ -65,8 +65,17 @@ class Transaction:
 
     def put_batches(self, final: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
         """Stage a file streamed from ``batches``; returns its rows. No rows stages nothing."""
+        return self.add_written(final, self.write_batches(final, schema, batches))
+
+    def write_batches(
+        self, final: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
+    ) -> int:
+        """Only write ``final``'s staged file (safe in a thread); ``add_written`` stages it."""
+        return self.storage.write_parquet_batches(self.staged(final), schema, batches)
+
+    def add_written(self, final: str, rows: int) -> int:
+        """Stage a file ``write_batches`` wrote with ``rows`` rows (none: drop it)."""
         staged = self.staged(final)
-        rows = self.storage.write_parquet_batches(staged, schema, batches)
         if rows == 0:
             self.storage.delete(staged)
             return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import pandas as pd
@@ -50,30 +51,42 @@ def history_batches(
         seq += batch.num_rows
 
 
-def _replace_day(
+def _replace_days(
     tx: Transaction,
-    table: str,
     source_id: str,
     day: date,
-    schema: pa.Schema,
-    rows: Iterable[pa.RecordBatch],
-) -> int:
-    """Make the day partition hold exactly ``rows`` (nothing if there are none); rows staged."""
-    final = layout.day_file(table, source_id, day)
-    for old in tx.storage.list_files(layout.day_dir(table, source_id, day)):
-        if old != final:
-            tx.delete(old)
-    n = tx.put_batches(final, schema, rows)
-    if not n:
-        tx.delete(final)
-    return n
+    parts: list[tuple[str, pa.Schema, Iterable[pa.RecordBatch]]],
+) -> dict[str, int]:
+    """Make each ``(table, schema, rows)`` day partition hold exactly ``rows`` (nothing if none);
+    rows staged per table. The files are written in threads (pyarrow's writer releases the GIL:
+    raw + history of 200,000 rows 0.42 s -> 0.25 s on 2 idle cores, 0.63 s -> 0.75 s with 2
+    other busy processes); the transaction is updated in table order, after all are written."""
+    finals = {table: layout.day_file(table, source_id, day) for table, _, _ in parts}
+    with ThreadPoolExecutor(len(parts)) as pool:
+        written = {
+            table: pool.submit(tx.write_batches, finals[table], schema, rows)
+            for table, schema, rows in parts
+        }
+    counts = {}
+    for table, _, _ in parts:
+        final = finals[table]
+        for old in tx.storage.list_files(layout.day_dir(table, source_id, day)):
+            if old != final:
+                tx.delete(old)
+        counts[table] = tx.add_written(final, written[table].result())
+        if not counts[table]:
+            tx.delete(final)
+    return counts
+
+
+def _quarantine_part(quarantine: Rows) -> tuple[str, pa.Schema, Iterable[pa.RecordBatch]]:
+    schema = tables.QUARANTINE_SCHEMA
+    return layout.QUARANTINE, schema, (b.cast(schema) for b in batches(quarantine, schema))
 
 
 def replace_quarantine(tx: Transaction, source_id: str, day: date, quarantine: Rows) -> int:
     """Make the source-day's quarantine partition hold exactly ``quarantine``; its rows."""
-    schema = tables.QUARANTINE_SCHEMA
-    rows = (b.cast(schema) for b in batches(quarantine, schema))
-    return _replace_day(tx, layout.QUARANTINE, source_id, day, schema, rows)
+    return _replace_days(tx, source_id, day, [_quarantine_part(quarantine)])[layout.QUARANTINE]
 
 
 def stage_source_day(
@@ -90,15 +103,13 @@ def stage_source_day(
     storage = tx.storage
     runs = run_table(source_id, day, run, "published")
     run_id = runs["run_id"][0].as_py()
-    raw_rows = None
-    if raw is not None:
-        raw_rows = _replace_day(tx, layout.RAW, source_id, day, raw.schema, batches(raw))
     history = history_batches(source_id, day, versions, run_id)
-    history_rows = _replace_day(
-        tx, layout.HISTORY, source_id, day, layout.history_schema(), history
-    )
+    parts = [(layout.HISTORY, layout.history_schema(), history), _quarantine_part(quarantine)]
+    if raw is not None:
+        parts.insert(0, (layout.RAW, raw.schema, batches(raw)))
+    rows = _replace_days(tx, source_id, day, parts)
+    history_rows = rows[layout.HISTORY]
     staged = [tx.staged(layout.day_file(layout.HISTORY, source_id, day))] if history_rows else []
-    quarantine_rows = replace_quarantine(tx, source_id, day, quarantine)
     tx.put(layout.run_file(source_id, day, run_id), runs)
     with current.DayMerge(storage, source_id, day, staged) as merge:
         for month in merge.months:
@@ -113,9 +124,9 @@ def stage_source_day(
         "day": day.isoformat(),
         "run_id": run_id,
         "rows": {
-            layout.RAW: raw_rows,
+            layout.RAW: rows.get(layout.RAW),
             layout.HISTORY: history_rows,
-            layout.QUARANTINE: quarantine_rows,
+            layout.QUARANTINE: rows[layout.QUARANTINE],
             layout.CURRENT: merge.new_rows,
         },
         "complaints_touched": merge.affected,

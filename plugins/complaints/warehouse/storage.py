@@ -38,8 +38,7 @@ def writer_options(schema: pa.Schema) -> dict:
     and raw file: snappy (the default) is kept, zstd level 1 made files ~40 % smaller but
     writing 15-60 % slower, no compression saved < 10 % for 1.5x bigger files; dictionary
     encoding is kept for every column (pyarrow falls back to plain pages for high-cardinality
-    ones; turning it off for free text was no faster and bigger); writing raw, history and
-    quarantine in threads was slower on 2 shared cores (0.75 s vs 0.63 s)."""
+    ones; turning it off for free text was no faster and bigger)."""
     return {"write_statistics": [n for n in schema.names if n not in NO_STATISTICS]}
 
 
