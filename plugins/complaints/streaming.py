@@ -127,7 +127,6 @@ class SourceDay:
         verdict = self.audit.finish(
             self.spill.dataset("keys", KEY_RECORD_SCHEMA),
             rows_read,
-            self.spill.root / "duckdb",
             check_required=check_required,
         )
         for index, (first, end) in enumerate(self.bounds):

@@ -275,13 +275,12 @@ class DayAudit:
         self,
         keys: pa.Table | ds.Dataset,
         rows_read: int,
-        temp_dir=None,
         *,
         check_required: bool = True,
     ) -> DayVerdict:
         """The day's verdict from all its batches' key records (``BatchOutcome.keys``);
         ``check_required=False`` leaves out the required raw columns check."""
-        dups = key_duplicates(keys, temp_dir)
+        dups = key_duplicates(keys)
         self._key_rule(dups)
         key_parts = _key_reasons(dups)
         moved = int(

@@ -3,21 +3,19 @@
 Every mapped row is reduced to a small key record (``key_records``): its position in the day's
 mapped rows, its raw row number, ``(complaint_id, updated_at)``, a 64-bit hash of all its
 canonical values and whether a row-level check already quarantined it. ``key_duplicates`` finds,
-over all of a day's key records (one Table, or a Dataset over spilled Parquet parts), the rows
-whose key is not unique, with DuckDB (which spills to disk rather than hold a large day in
-memory): GX counts all of them; an exact copy of an earlier row is a ``duplicate row``; every
+over all of a day's key records (one Table, or a Dataset over spilled parts), the rows
+whose key is not unique, with DuckDB (``complaints.scratchdb``, which spills to disk rather
+than hold a large day in memory): GX counts all of them; an exact copy of an earlier row is a ``duplicate row``; every
 version of a key sent with different contents is a ``conflicting version``. Null keys are equal
 to each other, as in pandas' ``duplicated``.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from complaints import canonical
+from complaints import canonical, scratchdb
 
 KEY = ("complaint_id", "updated_at")
 KEY_RECORD_SCHEMA = pa.schema(
@@ -42,27 +40,6 @@ DUPLICATES_SCHEMA = pa.schema(
         ("bad", pa.bool_()),
     ]
 )
-#: DuckDB's memory for the day-level key check; beyond it DuckDB spills to its temp directory
-MEMORY_LIMIT = "256MB"
-
-
-@lru_cache(maxsize=1)
-def _database():
-    """One in-memory DuckDB database per process: opening one costs ~40 ms, and a national day
-    audits hundreds of source-days (and every batch of each) in a process."""
-    import duckdb
-
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "threads": 2})
-    con.execute("SET TimeZone = 'UTC'")
-    return con
-
-
-def _connect(temp_dir=None):
-    """A connection of its own (``cursor()``) to the process's database: safe across threads."""
-    con = _database().cursor()
-    if temp_dir is not None:
-        con.execute("SET temp_directory = ?", [str(temp_dir)])
-    return con
 
 
 def _quoted(name: str) -> str:
@@ -76,11 +53,12 @@ def key_records(table: pa.Table, offset: int, bad) -> pa.Table:
     n = table.num_rows
     values = table.select([c for c in table.column_names if c != "_row"])
     if n and values.num_columns:
-        con = _connect()
+        con = scratchdb.cursor()
         try:
-            con.register("batch", values)
+            con.register("batch", values.append_column("_pos", pa.array(range(n), pa.int64())))
             cols = ", ".join(_quoted(c) for c in values.column_names)
-            hashes = con.sql(f"SELECT hash({cols}) AS h FROM batch").to_arrow_table()["h"]  # noqa: S608
+            sql = f"SELECT hash({cols}) AS h FROM batch ORDER BY _pos"  # noqa: S608
+            hashes = con.sql(sql).to_arrow_table()["h"]
         finally:
             con.close()
     else:
@@ -115,9 +93,9 @@ ORDER BY k.pos
 """
 
 
-def key_duplicates(keys: pa.Table | ds.Dataset, temp_dir=None) -> pa.Table:
+def key_duplicates(keys: pa.Table | ds.Dataset) -> pa.Table:
     """The rows of non-unique keys among ``keys`` (``KEY_RECORD_SCHEMA``), ``DUPLICATES_SCHEMA``."""
-    con = _connect(temp_dir)
+    con = scratchdb.cursor()
     try:
         con.register("keys", keys)
         out = con.sql(_DUPLICATES_SQL).to_arrow_table()

@@ -10,32 +10,26 @@ chosen version, or the first or last day seen): those complaints are recomputed 
 history (the other days' files plus the new day), so a rerun that removes a version falls back to
 the newest remaining one, and a complaint left with no version at all leaves current.
 
-The merge runs out of core in DuckDB (``MEMORY_LIMIT``, spilling to a temporary folder) over
-pyarrow datasets of the staged history, the source's current files and its other history days,
+The merge runs out of core in DuckDB (``complaints.scratchdb``: a memory limit, spilling to a
+temporary folder) over pyarrow datasets of the staged history, the source's current files and its other history days,
 so memory does not grow with the rows and an S3 root works the same way. Each rewritten
 (source, month) partition is streamed out sorted by ``complaint_id``.
 """
 
 from __future__ import annotations
 
-import atexit
-import shutil
-import tempfile
 from datetime import date
-from functools import lru_cache
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from complaints import canonical
+from complaints import canonical, scratchdb
 from complaints.warehouse import layout
 from complaints.warehouse.storage import Storage
 
 DEFAULT_TZ = "Asia/Jakarta"
 #: DuckDB's memory for one merge; beyond it, it spills to a temporary folder
-MEMORY_LIMIT = "256MB"
 BATCH_ROWS = 65_536
 
 
@@ -109,19 +103,6 @@ FROM picked
 """  # noqa: S608 - column names from canonical, no outside input
 
 
-@lru_cache(maxsize=1)
-def _database() -> duckdb.DuckDBPyConnection:
-    """One in-memory DuckDB database per process, a cursor per merge: opening a database cost
-    ~40 ms a publish, and a national day publishes hundreds of source-days in one process.
-    DuckDB cannot move its temporary folder once it has spilled, so the process has one,
-    removed at exit; a merge's temporary tables (and their spilled blocks) go with its cursor."""
-    spill = tempfile.mkdtemp(prefix="complaints-merge-")
-    atexit.register(shutil.rmtree, spill, True)
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill})
-    con.execute("SET preserve_insertion_order = false")
-    return con
-
-
 class DayMerge:
     """The complaint_current partitions one source-day rewrites, computed out of core.
 
@@ -132,9 +113,8 @@ class DayMerge:
     """
 
     def __init__(self, storage: Storage, source_id: str, day: date, new_history: list[str]):
-        con = _database().cursor()
+        con = scratchdb.cursor()
         self.con = con
-        con.execute("SET TimeZone = 'UTC'")
         self._storage = storage
         self.source_id = source_id
         day_dir = layout.day_dir(layout.HISTORY, source_id, day)
@@ -184,7 +164,7 @@ class DayMerge:
 
     def _register(self, name: str, files: list[str], schema: pa.Schema) -> None:
         """A view over Parquet files: DuckDB's own reader for a local root (it stays within
-        ``MEMORY_LIMIT``; a pyarrow scan does not), a pyarrow dataset for S3."""
+        ``scratchdb.MEMORY_LIMIT``; a pyarrow scan does not), a pyarrow dataset for S3."""
         if files and self._storage.is_local:
             paths = ", ".join("'" + self._storage.full(f).replace("'", "''") + "'" for f in files)
             source = f"read_parquet([{paths}])"

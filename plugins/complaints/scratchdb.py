@@ -1,0 +1,38 @@
+"""One scratch DuckDB database per process for the out-of-core steps of an ingest.
+
+The day's key rule (``quality.keys``) and the complaint_current merge (``warehouse.current``)
+run in DuckDB so that a large source-day spills to disk instead of growing the process: both
+share this database's ``MEMORY_LIMIT``, each call on a ``cursor()`` of its own. Opening a
+database costs ~40 ms, and a national day ingests hundreds of source-days in one process, so
+the database lives as long as the process. DuckDB cannot move its temporary folder once it has
+spilled, so the process has one, removed at exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import tempfile
+from functools import lru_cache
+
+import duckdb
+
+#: DuckDB's memory for one process's out-of-core work; beyond it DuckDB spills to disk
+MEMORY_LIMIT = "256MB"
+
+
+@lru_cache(maxsize=1)
+def _database() -> duckdb.DuckDBPyConnection:
+    spill = tempfile.mkdtemp(prefix="complaints-duckdb-")
+    atexit.register(shutil.rmtree, spill, True)
+    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill})
+    # results that need an order say so (ORDER BY); the rest may come in any order
+    con.execute("SET preserve_insertion_order = false")
+    return con
+
+
+def cursor() -> duckdb.DuckDBPyConnection:
+    """A connection of its own to the process's scratch database (UTC session time zone)."""
+    con = _database().cursor()
+    con.execute("SET TimeZone = 'UTC'")
+    return con
