@@ -315,6 +315,7 @@ def task_national_day(args: dict) -> dict:
     os.environ.update(_national_env(cache, root, Path(args["registry"])))
     settings = Settings.from_env()
     from complaints import pipeline
+    from complaints.daily import day_summary
     from complaints.orchestration.local import load_dag, local_connections, prepare_airflow
     from complaints.simulate import serve_api
 
@@ -339,7 +340,7 @@ def task_national_day(args: dict) -> dict:
                 )
             seconds = time.perf_counter() - t0
             state = "done"
-    rows = pipeline.day_summary(DAY, settings)
+    rows = day_summary(DAY, settings)
     return {
         "seconds": seconds,
         "state": state,
