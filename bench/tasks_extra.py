@@ -164,7 +164,8 @@ def _source_current_files(warehouse: Path, source_id: str) -> list[Path]:
 
 
 def _day_versions(source, n: int, existing_dir: Path, seed: int):
-    """A source-day of canonical versions: 70 % new complaints, 30 % updates of existing ones."""
+    """A source-day of canonical versions: 70 % new complaints (submitted that day), 30 % updates
+    of existing ones (from the source's last three months)."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -178,11 +179,10 @@ def _day_versions(source, n: int, existing_dir: Path, seed: int):
     new = whgen.complaints(source, n - n_upd, rng, start_id=10**9, regions=["31"])
     ts = pa.timestamp("us", tz="UTC")
     day_s = int(np.datetime64(DAY.isoformat(), "s").astype(np.int64))
-    new = new.set_column(
-        new.schema.get_field_index("updated_at"),
-        "updated_at",
-        pa.array((day_s + rng.integers(0, 86000, new.num_rows)) * 10**6, ts),
-    )
+    # a day's new complaints are submitted that day (whgen spreads them over three years)
+    stamp = pa.array((day_s + rng.integers(0, 86000, new.num_rows)) * 10**6, ts)
+    for name in ("submitted_at", "updated_at"):
+        new = new.set_column(new.schema.get_field_index(name), name, stamp)
     parts = [new.select(list(canonical.FIELD_NAMES))]
     files = _source_current_files(existing_dir, source.id)[-3:]
     if files and n_upd:
