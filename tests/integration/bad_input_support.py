@@ -390,3 +390,28 @@ def write_fixtures(dest: Path = FIXTURES) -> None:
 
 if __name__ == "__main__":
     write_fixtures()
+
+
+#: good rows read before a fixture, so its few bad rows stay under the 5% batch threshold
+PAD = 60
+
+
+def pad(lapor: Lapor, n: int = PAD, day: date = DAY) -> None:
+    lapor.drop_text("00_padding.csv", csv_text(good_rows(n, day=day)), day)
+
+
+def published(out, *, read: int, loaded: int):
+    reconcile(out)
+    assert out.error is None, out.error
+    assert out.run["status"] == "published", out.run
+    assert (out.run["rows_read"], out.run["rows_loaded"]) == (read, loaded), out.run
+    return out
+
+
+def failed(out, message: str):
+    reconcile(out)
+    assert out.error is not None, out.result
+    assert out.run["status"] == "failed"
+    assert message in str(out.error)
+    assert message in out.run["error"]
+    return out

@@ -20,54 +20,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
-from datetime import date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
 
-import pyarrow.parquet as pq
 import pytest
 from bad_input_support import (
-    AS_OF,
     DAY,
     FIXTURES,
     HEADER,
+    PAD,
     SOURCE_ID,
     Lapor,
     build_fixtures,
     csv_text,
+    failed,
     good_row,
-    good_rows,
+    pad,
+    published,
     raw_of,
     reconcile,
 )
-
-PAD = 60
-
-
-@pytest.fixture
-def lapor(tmp_path, monkeypatch):
-    return Lapor(tmp_path, monkeypatch)
-
-
-def pad(lapor: Lapor, n: int = PAD, day: date = DAY) -> None:
-    lapor.drop_text("00_padding.csv", csv_text(good_rows(n, day=day)), day)
-
-
-def published(out, *, read: int, loaded: int):
-    reconcile(out)
-    assert out.error is None, out.error
-    assert out.run["status"] == "published", out.run
-    assert (out.run["rows_read"], out.run["rows_loaded"]) == (read, loaded), out.run
-    return out
-
-
-def failed(out, message: str):
-    reconcile(out)
-    assert out.error is not None, out.result
-    assert out.run["status"] == "failed"
-    assert message in str(out.error)
-    assert message in out.run["error"]
-    return out
 
 
 def history_rows(lapor: Lapor, ids: list[str]) -> dict[str, dict]:
@@ -400,155 +371,3 @@ def test_unreadable_file_after_good_rows_reconciles(lapor):
     assert out.run["status"] == "failed"
     assert "file not_a_list.json is unreadable" in out.run["error"]
     reconcile(out)
-
-
-# -- the http connector ------------------------------------------------------------------------
-
-
-class _BadPage(BaseHTTPRequestHandler):
-    body = b""
-
-    def log_message(self, *args):
-        pass
-
-    def do_GET(self):  # noqa: N802
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(self.body)))
-        self.end_headers()
-        self.wfile.write(self.body)
-
-
-@pytest.fixture
-def bad_api():
-    servers = []
-
-    def serve(page) -> str:
-        handler = type("Handler", (_BadPage,), {"body": json.dumps(page).encode()})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
-        return f"http://:tok@127.0.0.1:{server.server_address[1]}"
-
-    yield serve
-    for server in servers:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.mark.parametrize(
-    ("page", "message"),
-    [
-        (
-            {"data": {"tracking_id": "LAP-1"}, "page": 1, "next_page": None},
-            "page 1: 'data' must be a list of records, got dict",
-        ),
-        ([{"tracking_id": "LAP-1"}], "page 1: the response is a JSON list, not an object"),
-        (
-            {"data": ["LAP-1"], "page": 1, "next_page": None},
-            "page 1: record 0 is a JSON str, not an object",
-        ),
-    ],
-)
-def test_api_page_that_is_not_a_list_fails_the_source(
-    tmp_path, monkeypatch, bad_api, page, message
-):
-    monkeypatch.setenv("AIRFLOW_CONN_LAPOR_API", bad_api(page))
-    lapor = Lapor(
-        tmp_path,
-        monkeypatch,
-        kind="http",
-        conn_id="lapor_api",
-        mapping="lapor_api_v1",
-    )
-    out = failed(lapor.ingest(), message)
-    assert out.run["connector_kind"] == "http"
-    assert out.run["rows_read"] == 0
-    assert "tok" not in out.run["error"]
-
-
-# -- the batch policy --------------------------------------------------------------------------
-
-
-REJECT_REASON = "quarantined 4 of 40 rows (10.0%), more than the threshold 5.0%"
-
-
-def good_day_then_bad_day(lapor: Lapor):
-    """Day 1: 40 good rows, published. Day 2: updates of 20 known complaints, 16 new ones and
-    4 bad rows (10% > 5%). Returns (day 1 outcome, complaint_current after day 1, day 2)."""
-    before = DAY - timedelta(days=1)
-    lapor.drop_text("ekspor.csv", csv_text(good_rows(40, day=before)), before)
-    first = published(lapor.ingest(before, AS_OF - timedelta(days=1)), read=40, loaded=40)
-    current_before = lapor.query("select * from complaint_current order by complaint_id")
-    assert len(current_before) == 40
-
-    rows = [good_row(i, **{"Status": "SELESAI", "Nilai": "5"}) for i in range(1, 21)]
-    rows += good_rows(16, start=41)
-    rows += [good_row(9201 + n, **{"Nilai": v}) for n, v in enumerate(["0", "6", "lima", "1.000"])]
-    lapor.drop_text("ekspor.csv", csv_text(rows))
-    return first, current_before, lapor.ingest()
-
-
-def test_more_than_five_percent_bad_rejects_the_day_and_keeps_the_previous_one(lapor):
-    first, current_before, out = good_day_then_bad_day(lapor)
-    reconcile(out)
-    assert out.error is None
-    assert out.run["status"] == "rejected"
-    counts = (out.run["rows_read"], out.run["rows_loaded"], out.run["rows_quarantined"])
-    assert counts == (40, 0, 40)
-    assert out.run["error"] == REJECT_REASON
-    assert out.history == 0
-    # every row of the day is in quarantine, each ending with the day's reason
-    assert [q["row_number"] for q in out.quarantine] == list(range(40))
-    for q in out.quarantine:
-        assert q["reasons"][-1] == f"day rejected: {REJECT_REASON}"
-    assert out.reasons_of("LPR-09203") == [
-        "rating 'lima' is not an integer 1-5",
-        f"day rejected: {REJECT_REASON}",
-    ]
-    assert out.quarantine[0]["reasons"] == [f"day rejected: {REJECT_REASON}"]
-    assert raw_of(out.quarantine[0])["Nomor Tiket"] == "LPR-00001"
-    assert raw_of(out.quarantine[0])["Status"] == "SELESAI"
-
-    # nothing of the rejected day is published: current is exactly what the good day left
-    assert lapor.query("select * from complaint_current order by complaint_id") == current_before
-    assert {r["status"] for r in current_before} == {"received"}
-    assert lapor.count("complaint_history", DAY - timedelta(days=1)) == 40
-    assert lapor.count("raw", DAY) == 0
-    # and the cursor stays where the published day left it
-    from complaints.warehouse import Warehouse
-
-    assert Warehouse(lapor.settings).last_cursor(SOURCE_ID) == first.run["cursor_after"]
-
-
-def test_rejected_day_quarantine_keeps_complaint_ids(lapor):
-    _, _, out = good_day_then_bad_day(lapor)
-    assert out.run["status"] == "rejected"
-    assert out.reasons_of("LPR-00001") == [f"day rejected: {REJECT_REASON}"]
-
-
-def test_quarantine_parquet_matches_the_run(lapor):
-    """The quarantine partition on disk (not only the DuckDB view) holds the run's rows."""
-    pad(lapor)
-    lapor.drop_fixture("ratings.csv")
-    out = published(lapor.ingest(), read=PAD + 4, loaded=PAD + 1)
-    files = sorted((lapor.settings.data_dir / "warehouse").rglob("quarantine/**/*.parquet"))
-    assert files
-    table = pq.read_table(files[0])
-    assert table.num_rows == out.run["rows_quarantined"] == 3
-
-
-def test_http_source_with_documented_retry_option_records_the_bad_page(
-    tmp_path, monkeypatch, bad_api
-):
-    page = {"data": {"tracking_id": "LAP-1"}, "page": 1, "next_page": None}
-    monkeypatch.setenv("AIRFLOW_CONN_LAPOR_API", bad_api(page))
-    lapor = Lapor(
-        tmp_path,
-        monkeypatch,
-        {"max_attempts": 1},
-        kind="http",
-        conn_id="lapor_api",
-        mapping="lapor_api_v1",
-    )
-    failed(lapor.ingest(), "page 1: 'data' must be a list of records, got dict")
