@@ -10,7 +10,8 @@ A source that still fails after its retries does not stop the others.
 
 **Inputs**: the sources' APIs, databases and drop folders; `params.day` to re-run one day.
 **Outputs**: `raw`, `complaint_history`, `complaint_current`, `quarantine`, `ingest_runs`;
-updates the `complaint_current` Asset, which triggers `complaints_metrics`.
+updates the `complaint_current` Asset, which triggers `complaints_metrics`, and the
+`quality_results` Asset, which triggers `complaints_quality_docs` (the day's Data Docs).
 **Schedule**: daily, once the WIB day has closed (the last zone to close).
 **Alerts**: a source that fails its day (after its retries) e-mails the data engineers
 (`COMPLAINTS_ALERT_EMAILS`, connection `smtp_default`); a run not finished by
@@ -24,7 +25,7 @@ import pendulum
 from airflow.sdk import CronDataIntervalTimetable, Param, dag, get_current_context, task
 
 from complaints.orchestration.alerts import publication_deadline_alert, source_failed
-from complaints.orchestration.assets import COMPLAINT_CURRENT
+from complaints.orchestration.assets import COMPLAINT_CURRENT, QUALITY_RESULTS
 from complaints.orchestration.policy import CONNECTOR_KINDS, DEFAULT_ARGS, pool_for
 
 
@@ -63,17 +64,18 @@ def complaints_daily():
         get_current_context()["source_id"] = source_id
         return ingest_source(source_id, date.fromisoformat(day))
 
-    @task(trigger_rule="all_done", outlets=[COMPLAINT_CURRENT])
+    @task(trigger_rule="all_done", outlets=[COMPLAINT_CURRENT, QUALITY_RESULTS])
     def summarize_day(day: str, outlet_events=None) -> dict:
         from datetime import date
 
-        from complaints.daily import build_quality_docs, day_summary
+        from complaints.daily import day_summary, quality_docs_index
         from complaints.orchestration.summary import log_summary
 
         rows = day_summary(date.fromisoformat(day))
-        data_docs = build_quality_docs(day=date.fromisoformat(day))
+        data_docs = quality_docs_index()  # rendered by complaints_quality_docs
         log_summary(day, rows, data_docs=data_docs)
-        outlet_events[COMPLAINT_CURRENT].extra = {"days": [day]}
+        for asset in (COMPLAINT_CURRENT, QUALITY_RESULTS):
+            outlet_events[asset].extra = {"days": [day]}
         return {"day": day, "data_docs": data_docs, "sources": rows}
 
     day = resolve_day()

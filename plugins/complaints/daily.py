@@ -68,6 +68,14 @@ def build_quality_docs(settings: Settings | None = None, *, day: date | None = N
     return str(build_data_docs(settings.data_dir / "gx", day, keep_days=keep_days))
 
 
+def quality_docs_index(settings: Settings | None = None) -> str:
+    """Where the Data Docs site's index.html is (rendered by ``build_quality_docs``)."""
+    from complaints.quality import data_docs_index
+
+    settings = settings or Settings.from_env()
+    return str(data_docs_index(settings.data_dir / "gx"))
+
+
 def compute_day_metrics(day: date, settings: Settings | None = None) -> dict:
     """Recompute the metrics of every period that contains `day`, as of `day`."""
     from complaints.calendar import WorkingCalendar

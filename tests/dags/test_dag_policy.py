@@ -41,7 +41,7 @@ def test_daily_fans_out_per_connector_kind_with_pools(dagbag):
         assert task.map_index_template == "{{ source_id }}"
     summary = dag.get_task("summarize_day")
     assert summary.trigger_rule == "all_done"
-    assert [o.name for o in summary.outlets] == ["complaint_current"]
+    assert [o.name for o in summary.outlets] == ["complaint_current", "quality_results"]
 
 
 def test_metrics_and_reports_are_asset_scheduled(dagbag):
@@ -49,6 +49,8 @@ def test_metrics_and_reports_are_asset_scheduled(dagbag):
     reports = dagbag.dags["complaints_reports"]
     assert "complaint_current" in repr(metrics.timetable.asset_condition)
     assert "institution_metrics" in repr(reports.timetable.asset_condition)
+    docs = dagbag.dags["complaints_quality_docs"]
+    assert "quality_results" in repr(docs.timetable.asset_condition)
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)

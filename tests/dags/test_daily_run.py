@@ -1,4 +1,4 @@
-"""complaints_daily, complaints_metrics and complaints_reports end to end with dag.test().
+"""The four DAGs (daily, metrics, reports, quality docs) end to end with dag.test().
 
 The small registry (6 sources: 2 http, 2 sql, 2 file) is simulated for two days; the DAGs run
 in-process against the embedded SQLite Airflow; the warehouse must hold what the sources sent.
@@ -20,7 +20,7 @@ DAY1, DAY2 = date(2026, 10, 30), date(2026, 10, 31)  # Friday, and the last day 
 
 @pytest.fixture
 def embedded(settings, monkeypatch, airflow_db):
-    from complaints.orchestration.local import load_dag, local_connections
+    from complaints.orchestration.local import DAGS, load_dag, local_connections
     from complaints.pipeline import registry_for
     from complaints.simulate import serve_api, simulate
 
@@ -34,9 +34,7 @@ def embedded(settings, monkeypatch, airflow_db):
     with serve_api(settings, token="test-token") as api:
         for key, value in local_connections(settings, api.base_url, "test-token").items():
             monkeypatch.setenv(key, value)
-        dags = {
-            d: load_dag(d) for d in ("complaints_daily", "complaints_metrics", "complaints_reports")
-        }
+        dags = {d: load_dag(d) for d in DAGS}
         yield settings, registry, summary, dags
 
 
@@ -75,12 +73,18 @@ def test_daily_run_lands_every_source_in_the_warehouse(embedded):
         "select count(*), count(distinct source_id || '/' || complaint_id) from complaint_current"
     ).fetchone()
     assert current[0] > 0 and current[0] == current[1]
-    # the day's quality results are rendered once, listing every source's suites
+    # the day's quality results are rendered by their own DAG, off the day's critical path
     from complaints.quality import data_docs_index
 
     docs = data_docs_index(settings.data_dir / "gx")
+    assert not docs.exists()
+    for day in (DAY1, DAY2):
+        run = dags["complaints_quality_docs"].test(run_conf={"day": day.isoformat()})
+        assert str(run.state) == "success"
     html = docs.read_text(encoding="utf-8")
     assert "complaints_values" in html and "kota-3171" in html
+    pages = {p.name for p in (docs.parent / "validations" / "complaints_values").iterdir()}
+    assert {f"kota-3171_{d.isoformat()}" for d in (DAY1, DAY2)} <= {p[:20] for p in pages}
 
     # no personal data columns reach the warehouse
     cols = {c[0] for c in con.execute("describe complaint_current").fetchall()}

@@ -1,4 +1,5 @@
-"""complaints_daily -> complaints_metrics -> complaints_reports on a real Airflow.
+"""complaints_daily -> complaints_metrics -> complaints_reports (and complaints_quality_docs) on a
+real Airflow.
 
 Real api-server, scheduler, dag-processor and triggerer processes (plus a Celery worker for
 CeleryExecutor) over a fresh PostgreSQL metadata database; the small registry's six sources are
@@ -21,7 +22,7 @@ from service_check import require_service
 pytestmark = [pytest.mark.slow, pytest.mark.service]
 
 DAY = date(2026, 10, 31)  # the last day of October: the month's reports are built
-DAGS = ("complaints_daily", "complaints_metrics", "complaints_reports")
+DAGS = ("complaints_daily", "complaints_metrics", "complaints_reports", "complaints_quality_docs")
 SOURCES = {"prov-31", "kemendagri-dukcapil", "kota-3171", "kota-7371", "kab-5102", "kemendagri"}
 FAILING = "kemendagri-dukcapil"  # an http source whose server answers 500 to every request
 
@@ -178,7 +179,7 @@ def failing_stack(tmp_path, smtp_server):
 
 
 def _run_the_day(stack: AirflowStack) -> dict:
-    """Trigger the day through the REST API and wait for all three DAGs; return their runs."""
+    """Trigger the day through the REST API and wait for the four DAGs; return their runs."""
     run_id = stack.trigger("complaints_daily", {"day": DAY.isoformat()})
     daily = stack.wait_run("complaints_daily", run_id, timeout=300)
     if daily["state"] != "success":  # say which task failed and why, do not wait for the rest
@@ -187,7 +188,8 @@ def _run_the_day(stack: AirflowStack) -> dict:
         )
     metrics = stack.wait_run("complaints_metrics", timeout=180)
     reports = stack.wait_run("complaints_reports", timeout=180)
-    return {"daily": daily, "metrics": metrics, "reports": reports}
+    docs = stack.wait_run("complaints_quality_docs", timeout=180)
+    return {"daily": daily, "metrics": metrics, "reports": reports, "quality_docs": docs}
 
 
 def _wib_days(runs: list[dict]) -> list[str]:
@@ -247,8 +249,13 @@ def test_local_executor_runs_the_day_and_backfills(local_stack):
     assert runs["daily"]["state"] == "success", runs
     assert runs["metrics"]["state"] == "success", runs
     assert runs["reports"]["state"] == "success", runs
-    assert runs["metrics"]["run_type"] == "asset_triggered"
+    assert runs["quality_docs"]["state"] == "success", runs
+    assert runs["metrics"]["run_type"] == runs["quality_docs"]["run_type"] == "asset_triggered"
     _assert_day_published(settings)
+    from complaints.quality import data_docs_index
+
+    html = data_docs_index(settings.data_dir / "gx").read_text(encoding="utf-8")
+    assert all(source in html for source in SOURCES), html[:500]
     tis = stack.task_instances("complaints_daily", runs["daily"]["dag_run_id"])
     ingests = {
         t["rendered_map_index"]: t["state"] for t in tis if t["task_id"].startswith("ingest")

@@ -10,3 +10,5 @@ COMPLAINT_CURRENT = Asset(
 INSTITUTION_METRICS = Asset(
     name="institution_metrics", uri="file://complaints/warehouse/institution_metrics"
 )
+#: the day's Great Expectations validation results (written by the ingest tasks)
+QUALITY_RESULTS = Asset(name="quality_results", uri="file://complaints/gx/validations")

@@ -2,8 +2,8 @@
 
 `run_embedded` is what `make run` calls. It prepares an Airflow home under the project's data
 folder, simulates the sources for the demo days, serves the simulated API on loopback, and runs
-`complaints_daily`, `complaints_metrics` and `complaints_reports` with ``dag.test()`` for each day,
-in the order the Assets would trigger them in a deployment.
+`complaints_daily`, `complaints_metrics`, `complaints_reports` and `complaints_quality_docs` with
+``dag.test()`` for each day, in the order the Assets would trigger them in a deployment.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from complaints.config import PROJECT_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
-DAGS = ("complaints_daily", "complaints_metrics", "complaints_reports")
+#: in the order a deployment's asset triggers run them after the day is ingested
+DAGS = ("complaints_daily", "complaints_metrics", "complaints_reports", "complaints_quality_docs")
 
 
 def airflow_env(settings: Settings) -> dict[str, str]:
@@ -98,7 +99,7 @@ def load_dag(dag_id: str):
 
 
 def run_day_dags(day: date, dags: dict) -> dict[str, str]:
-    """One day as a deployment would run it: ingest, then metrics, then reports."""
+    """One day as a deployment would run it: ingest, then metrics, reports and Data Docs."""
     states = {}
     for dag_id in DAGS:
         dag_run = dags[dag_id].test(run_conf={"day": day.isoformat()})

@@ -35,6 +35,6 @@ def format_summary(day: str, rows: list[dict]) -> str:
 def log_summary(day: str, rows: list[dict], data_docs: str | None = None) -> str:
     text = format_summary(day, rows)
     if data_docs:
-        text += f"\nquality results (Great Expectations Data Docs): {data_docs}"
+        text += f"\nquality results (Data Docs, rendered by complaints_quality_docs): {data_docs}"
     log.info("%s", text)
     return text
