@@ -12,12 +12,13 @@ the newest remaining one, and a complaint left with no version at all leaves cur
 
 The merge runs out of core in DuckDB (``complaints.scratchdb``: a memory limit, spilling to a
 temporary folder) over pyarrow datasets of the staged history, the source's current files and its other history days,
-so memory does not grow with the rows and an S3 root works the same way. Each rewritten
-(source, month) partition is streamed out sorted by ``complaint_id``.
+so memory does not grow with the rows and an S3 root works the same way. The rewritten
+(source, month) partitions are streamed out of one sorted query, each sorted by ``complaint_id``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
 import pyarrow as pa
@@ -184,20 +185,26 @@ class DayMerge:
             f for f in self._current if layout.partition_values(f).get("submitted_month") == month
         ]
 
-    def partition(self, month: str) -> pa.RecordBatchReader:
-        """The month's complete new partition: untouched rows kept, touched rows replaced."""
-        self._register("cur_month", self.old_files(month), layout.current_schema())
+    def partitions(self) -> Iterator[tuple[str, pa.RecordBatch]]:
+        """Every changed month's complete new partition (untouched rows kept, touched rows
+        replaced) as ``(month, batch)`` in month order, then ``complaint_id`` order: one query
+        and one sort for all months (a query per month cost ~10 ms of DuckDB overhead each, for
+        ~4 months per source-day). A month whose partition ends up empty yields nothing."""
+        old = [f for month in self.months for f in self.old_files(month)]
+        self._register("cur_months", old, layout.current_schema())
         query = self.con.sql(
             f"""SELECT {_CURRENT_COLS} FROM (
-              SELECT {_CURRENT_COLS} FROM cur_month
+              SELECT {_CURRENT_COLS} FROM cur_months
               WHERE complaint_id NOT IN (SELECT complaint_id FROM affected)
-              UNION ALL SELECT {_CURRENT_COLS} FROM new_rows WHERE submitted_month = $m)
-            ORDER BY complaint_id""",  # noqa: S608 - fixed column names; the month is a parameter
-            params={"m": month},
+              UNION ALL SELECT {_CURRENT_COLS} FROM new_rows WHERE submitted_month IS NOT NULL)
+            ORDER BY submitted_month, complaint_id"""  # noqa: S608 - fixed column names
         )
-        reader = query.to_arrow_reader(BATCH_ROWS)
         schema = layout.current_schema()
-        return pa.RecordBatchReader.from_batches(schema, (b.cast(schema) for b in reader))
+        for batch in query.to_arrow_reader(BATCH_ROWS):
+            batch = batch.cast(schema)
+            month = batch.column("submitted_month")
+            for value in pc.unique(month).to_pylist():  # sorted: each month is one run
+                yield value, batch.filter(pc.equal(month, value))
 
     def __enter__(self) -> DayMerge:
         return self
