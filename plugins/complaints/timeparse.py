@@ -6,7 +6,9 @@ Formats (tried in the order a mapping lists them; a value is taken by the first 
 (Indonesian dates written by people: ``22 Juni 2022 14:05``, ``5 Agt 2022``, ``5 Agustus 2022
 pukul 09.30 WITA``). A value without an offset is local time in ``naive_tz`` (a WIB/WITA/WIT
 suffix overrides it). Each distinct string is parsed once; work is done per format on the
-still-unparsed values, with pyarrow/pandas kernels, never a Python loop per row.
+still-unparsed values, with pyarrow/pandas kernels, never a Python loop per row. The shapes
+most values have take the fast paths in ``timeparse_fast`` (same results; ``fast=False``
+leaves everything to the general paths, for tests).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from complaints import timeparse_fast as fast_path
 
 UTC_TS = pa.timestamp("us", tz="UTC")
 
@@ -55,6 +59,8 @@ ID_LONG_RE = (
     r"(?:[:.](?P<second>\d{2}))?)?(?:\s*(?P<zone>[A-Za-z]{3,4}))?$"
 )
 
+#: how every ``ID_LONG_RE`` value starts (day, separator, a letter of the month)
+ID_LONG_START_RE = r"^\d{1,2}[\s-]+[A-Za-z]"
 #: the shape most ``ID_LONG_RE`` values have ("22 Juni 2022 14:05"), read without extraction
 ID_LONG_SIMPLE_RE = r"^\d{1,2} [A-Za-z]+ \d{4} \d{2}:\d{2}$"
 
@@ -154,10 +160,11 @@ def _strptime_regex(pattern: str) -> str | None:
     return "(?i)^(?P<all>" + "".join(regex) + ")"
 
 
-def _strptime(text: pa.Array, pattern: str, naive_tz: str) -> np.ndarray:
+def _strptime(text: pa.Array, pattern: str, naive_tz: str, fast: bool = True) -> np.ndarray:
     """``pd.to_datetime(format=pattern, exact=True)`` then local -> UTC, for day/month/year and
     hour/minute/second patterns computed column-wise; other patterns, and values pandas treats
-    specially (non-ASCII digits or spaces, "now", "today"), go through pandas itself."""
+    specially (non-ASCII digits or spaces, "now", "today"), go through pandas itself. With
+    ``fast``, values with every field at full width are read without a regex extraction."""
     regex = _strptime_regex(pattern)
     if regex is None:
         return _pandas_strptime(text, pattern, naive_tz)
@@ -167,77 +174,117 @@ def _strptime(text: pa.Array, pattern: str, naive_tz: str) -> np.ndarray:
     ).to_numpy(zero_copy_only=False)
     if special.any():
         out[special] = _pandas_strptime(text.filter(special), pattern, naive_tz)
-    extracted = pc.extract_regex(text, regex)
-    whole = pc.equal(pc.binary_length(extracted.field("all")), pc.binary_length(text))
+    todo = ~special
+    fixed = fast_path.fixed_width_fields(text, pattern) if fast else None
+    if fixed is not None:
+        done, fields = fixed
+        keep = todo[done]  # (no full-width value is special: all ASCII, never a word)
+        done &= todo
+        fields = {name: values[keep] for name, values in fields.items()}
+        out[done] = _to_utc(_strptime_wall_clock(fields, int(done.sum())), naive_tz, fast)
+        todo &= ~done
+    if not todo.any():
+        return out
+    rest = text.filter(todo)
+    extracted = pc.extract_regex(rest, regex)
+    whole = pc.equal(pc.binary_length(extracted.field("all")), pc.binary_length(rest))
     ok = pc.fill_null(pc.and_(pc.is_valid(extracted), whole), False).to_numpy(zero_copy_only=False)
-    ok &= ~special
     if not ok.any():
         return out
     extracted = extracted.filter(ok)
-    part = {f.name: extracted.field(i) for i, f in enumerate(extracted.type)}
-
-    def number(name: str, default: int) -> np.ndarray:
-        if name not in part:
-            return np.full(len(extracted), default, dtype=np.int64)
-        values = pc.cast(pc.utf8_trim_whitespace(part[name]), pa.int64())
-        return values.to_numpy(zero_copy_only=False)
-
-    year = number("Y", 1900)
-    if "y" in part:  # POSIX: 00-68 -> 20xx, 69-99 -> 19xx
-        year = number("y", 0)
-        year = np.where(year <= 68, year + 2000, year + 1900)
-    fields = (number("m", 1), number("d", 1), number("H", 0), number("M", 0), number("S", 0))
-    naive = _wall_clock(year, *fields, min_year=1)  # datetime.date: year 1 on
-    out[ok] = _localise(naive, naive_tz)
+    fields = {
+        f.name: pc.cast(pc.utf8_trim_whitespace(extracted.field(i)), pa.int64()).to_numpy(
+            zero_copy_only=False
+        )
+        for i, f in enumerate(extracted.type)
+        if f.name != "all"
+    }
+    out[np.flatnonzero(todo)[ok]] = _to_utc(
+        _strptime_wall_clock(fields, len(extracted)), naive_tz, fast
+    )
     return out
 
 
-def _wall_clock(year, month, day, hour, minute, second, *, min_year: int) -> pd.Series:
-    """Date and time fields (int64 arrays) -> naive datetime64[s], NaT where the date does not
-    exist or the year is under ``min_year``; hours, minutes and seconds past their range carry
-    over into the next unit, as pandas' field assembly and strptime do."""
-    month_start = ((year - 1970) * 12 + month - 1).astype("datetime64[M]")
-    days = month_start.astype("datetime64[D]").astype(np.int64) + day - 1
-    month_days = ((month_start + 1).astype("datetime64[D]") - month_start).astype(np.int64)
+def _strptime_wall_clock(fields: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Naive seconds from strptime fields (directive letter -> int64 array; a directive the
+    pattern lacks takes strptime's default)."""
+
+    def number(name: str, default: int) -> np.ndarray:
+        return fields[name] if name in fields else np.full(n, default, dtype=np.int64)
+
+    year = number("Y", 1900)
+    if "y" in fields:  # POSIX: 00-68 -> 20xx, 69-99 -> 19xx
+        year = np.where(fields["y"] <= 68, fields["y"] + 2000, fields["y"] + 1900)
+    fields = (number("m", 1), number("d", 1), number("H", 0), number("M", 0), number("S", 0))
+    return _wall_clock(year, *fields, min_year=1)  # datetime.date: year 1 on
+
+
+#: days before each month, and its length, in a common year
+_MONTH_START = np.array([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334])
+_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def _wall_clock(year, month, day, hour, minute, second, *, min_year: int) -> np.ndarray:
+    """Date and time fields (int64 arrays; years 0-9999, months 1-12) -> naive seconds since
+    the epoch (proleptic Gregorian), NAT where the date does not exist or the year is under
+    ``min_year``; hours, minutes and seconds past their range carry over into the next unit,
+    as pandas' field assembly and strptime do."""
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    m, y = month - 1, year - 1
+    days = y * 365 + y // 4 - y // 100 + y // 400 - 719162  # 0001-01-01 .. 1970-01-01
+    days += _MONTH_START[m] + ((m >= 2) & leap) + day - 1
+    month_days = _MONTH_DAYS[m] + ((m == 1) & leap)
     valid = (year >= min_year) & (day >= 1) & (day <= month_days)
     seconds = days * 86400 + hour * 3600 + minute * 60 + second
-    return pd.Series(np.where(valid, seconds, NAT).view("datetime64[s]"))
+    return np.where(valid, seconds, NAT)
 
 
-def _id_long(text: pa.Array, naive_tz: str) -> np.ndarray:
+def _to_utc(seconds: np.ndarray, tz: str, fast: bool) -> np.ndarray:
+    """Naive seconds (NAT: none) in ``tz`` -> UTC microseconds, as ``_localise``."""
+    return fast_path.to_utc(seconds, tz) if fast else fast_path.pandas_to_utc(seconds, tz)
+
+
+def _id_long(text: pa.Array, naive_tz: str, fast: bool = True) -> np.ndarray:
     out = np.full(len(text), NAT, dtype=np.int64)
-    # the common shape is split on its spaces: a regex extraction costs several times more
+    # the common shape is read (fast) or split on its spaces: an extraction costs more
     simple = _matches(text, ID_LONG_SIMPLE_RE)
     if simple.any():
-        spaced = pc.replace_substring(text.filter(simple), ":", " ")
-        words = pc.list_flatten(pc.split_pattern(spaced, " "))
-        names = ("day", "month", "year", "hour", "minute")
-        part = {k: words.take(np.arange(i, len(words), len(names))) for i, k in enumerate(names)}
-        out[simple] = _id_long_fields(part, naive_tz)
-    if simple.all():
-        return out
+        if fast:
+            part = fast_path.id_long_simple_fields(text.filter(simple))
+        else:
+            spaced = pc.replace_substring(text.filter(simple), ":", " ")
+            words = pc.list_flatten(pc.split_pattern(spaced, " "))
+            names = ("day", "month", "year", "hour", "minute")
+            part = {k: words.take(np.arange(i, len(words), 5)) for i, k in enumerate(names)}
+        out[simple] = _id_long_fields(part, naive_tz, fast)
     rest = ~simple
+    if fast and rest.any():  # a cheap yes/no match first: most of the rest is other formats
+        rest[rest] = _matches(text.filter(rest), ID_LONG_START_RE)
+    if not rest.any():
+        return out
     extracted = pc.extract_regex(text.filter(rest), ID_LONG_RE)  # null where it does not match
     ok = pc.is_valid(extracted).to_numpy(zero_copy_only=False)
     if ok.any():
         extracted = extracted.filter(ok)
         part = {f.name: extracted.field(i) for i, f in enumerate(extracted.type)}
         where = np.flatnonzero(rest)[ok]
-        out[where] = _id_long_fields(part, naive_tz)
+        out[where] = _id_long_fields(part, naive_tz, fast)
     return out
 
 
-def _id_long_fields(part: dict[str, pa.Array], naive_tz: str) -> np.ndarray:
-    """UTC microseconds from ``ID_LONG_RE``'s fields (strings, "" where not given; a field
-    missing from ``part`` is not given), NAT for an unknown month or zone or a date that does
-    not exist."""
+def _id_long_fields(
+    part: dict[str, pa.Array | np.ndarray], naive_tz: str, fast: bool = True
+) -> np.ndarray:
+    """UTC microseconds from ``ID_LONG_RE``'s fields (strings, "" where not given, or numbers
+    already read; a field missing from ``part`` is not given), NAT for an unknown month or zone
+    or a date that does not exist."""
     n = len(part["day"])
     month = pc.take(
         pa.array(list(ID_MONTHS.values()), pa.int64()),
         pc.index_in(pc.utf8_lower(part["month"]), value_set=pa.array(list(ID_MONTHS))),
     )
     known = pc.is_valid(month).to_numpy(zero_copy_only=False)
-    zones = pa.repeat(pa.scalar(naive_tz), n)
+    zones = None  # all naive_tz
     if "zone" in part:
         zone_word = pc.utf8_lower(pc.if_else(pc.equal(part["zone"], ""), None, part["zone"]))
         zone = pc.take(
@@ -250,32 +297,41 @@ def _id_long_fields(part: dict[str, pa.Array], naive_tz: str) -> np.ndarray:
     def number(name: str) -> np.ndarray:
         if name not in part:
             return np.zeros(n, dtype=np.int64)
+        if isinstance(part[name], np.ndarray):
+            return part[name]
         values = pc.if_else(pc.equal(part[name], ""), "0", part[name])
         return pc.cast(values, pa.int64()).to_numpy(zero_copy_only=False)
 
     month = pc.fill_null(month, 1).to_numpy(zero_copy_only=False)
     time = (number("hour"), number("minute"), number("second"))
     naive = _wall_clock(number("year"), month, number("day"), *time, min_year=0)
-    local = np.full(n, NAT, dtype=np.int64)
-    for tz in pc.unique(zones).to_pylist():
-        pick = pc.equal(zones, tz).to_numpy(zero_copy_only=False)
-        local[pick] = _localise(naive[pick], tz)
+    if zones is None:
+        local = _to_utc(naive, naive_tz, fast)
+    else:
+        local = np.full(n, NAT, dtype=np.int64)
+        for tz in pc.unique(zones).to_pylist():
+            pick = pc.equal(zones, tz).to_numpy(zero_copy_only=False)
+            local[pick] = _to_utc(naive[pick], tz, fast)
     local[~known] = NAT
     return local
 
 
 def parse_timestamps(
-    values: pa.Array | pa.ChunkedArray, formats: list[str] | tuple[str, ...], naive_tz: str
+    values: pa.Array | pa.ChunkedArray,
+    formats: list[str] | tuple[str, ...],
+    naive_tz: str,
+    *,
+    fast: bool = True,
 ) -> tuple[pa.Array, np.ndarray]:
     """Parse strings to UTC instants.
 
     ``values`` should be trimmed, with empty strings as null. Returns the timestamp array
     (``timestamp[us, UTC]``, null where not given or not parsed) and a boolean mask of the values
-    that were given but matched no format.
+    that were given but matched no format. ``fast=False``: no fast paths (the same result).
     """
     text = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
     encoded = pc.dictionary_encode(text.cast(pa.string()))  # each distinct string parsed once
-    distinct = np.append(_parse_distinct(encoded.dictionary, formats, naive_tz), NAT)
+    distinct = np.append(_parse_distinct(encoded.dictionary, formats, naive_tz, fast), NAT)
     given = pc.is_valid(encoded.indices).to_numpy(zero_copy_only=False)
     index = pc.fill_null(encoded.indices, len(encoded.dictionary))  # a null -> the trailing NAT
     result = distinct[index.to_numpy(zero_copy_only=False)]
@@ -284,7 +340,7 @@ def parse_timestamps(
 
 
 def _parse_distinct(
-    text: pa.Array, formats: list[str] | tuple[str, ...], naive_tz: str
+    text: pa.Array, formats: list[str] | tuple[str, ...], naive_tz: str, fast: bool = True
 ) -> np.ndarray:
     """UTC microseconds of each (non-null) string, NAT where no format parses it."""
     result = np.full(len(text), NAT, dtype=np.int64)
@@ -293,7 +349,7 @@ def _parse_distinct(
         if not todo.any():
             break
         where = np.flatnonzero(todo)
-        sub = text.filter(todo)
+        sub = text if todo.all() else text.filter(todo)
         if fmt == "iso8601":
             parsed = _iso(sub, naive_tz)
         elif fmt == "epoch":
@@ -301,9 +357,9 @@ def _parse_distinct(
         elif fmt == "epoch_ms":
             parsed = _epoch(sub, "ms")
         elif fmt == "id_long":
-            parsed = _id_long(sub, naive_tz)
+            parsed = _id_long(sub, naive_tz, fast)
         elif "%" in fmt:
-            parsed = _strptime(sub, fmt, naive_tz)
+            parsed = _strptime(sub, fmt, naive_tz, fast)
         else:
             raise ValueError(f"unknown timestamp format {fmt!r}")
         got = parsed != NAT
