@@ -16,7 +16,7 @@ import pyarrow.compute as pc
 from complaints import canonical, tables
 from complaints.warehouse import current, layout
 from complaints.warehouse.journal import Transaction
-from complaints.warehouse.rows import Rows, batches
+from complaints.warehouse.rows import Rows, batches, read_ahead
 
 
 def run_table(source_id: str, day: date, run: dict, default_status: str) -> pa.Table:
@@ -115,7 +115,7 @@ def stage_source_day(
     tx.put(layout.run_file(source_id, day, run_id), runs)
     with current.DayMerge(storage, source_id, day, staged) as merge:
         written = set()
-        for month, pieces in groupby(merge.partitions(), key=itemgetter(0)):
+        for month, pieces in groupby(read_ahead(merge.partitions()), key=itemgetter(0)):
             final = layout.current_file(source_id, month)
             if tx.put_batches(final, layout.current_schema(), (b for _, b in pieces)):
                 written.add(month)

@@ -6,7 +6,10 @@ batches in memory, not the day.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
 
 import pyarrow as pa
 import pyarrow.dataset as ds
@@ -15,6 +18,10 @@ import pyarrow.parquet as pq
 Rows = pa.Table | ds.Dataset
 
 BATCH_ROWS = 65_536
+#: items ``read_ahead`` produces before they are consumed
+READ_AHEAD = 2
+
+T = TypeVar("T")
 
 
 def batches(rows: Rows, schema: pa.Schema | None = None) -> Iterator[pa.RecordBatch]:
@@ -69,3 +76,46 @@ def _ipc_batches(dataset: ds.FileSystemDataset, columns: list[str] | None):
                     ],
                     schema=target,
                 )
+
+
+def read_ahead(items: Iterable[T], depth: int = READ_AHEAD) -> Iterator[T]:
+    """``items`` in order, produced in a thread up to ``depth`` ahead of the consumer: a DuckDB
+    query fetching the next batches while the previous ones are encoded to Parquet (both
+    release the GIL). The producer's error is raised at its place in the sequence; when the
+    consumer stops early, the producer stops at its next item."""
+    buffer: queue.Queue = queue.Queue(depth)
+    stop = threading.Event()
+    done = object()
+
+    def put(entry) -> bool:
+        while not stop.is_set():
+            try:
+                buffer.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((True, item)):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put((False, exc))
+            return
+        put((True, done))
+
+    thread = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            ok, item = buffer.get()
+            if not ok:
+                raise item
+            if item is done:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
