@@ -71,6 +71,26 @@ def test_publish_and_read_back(wh, settings):
     assert con.sql("select count(*) from raw where day = DATE '2026-10-05'").fetchall()[0][0] == 3
 
 
+def test_raw_is_archived_plain_and_the_queried_tables_keep_statistics(wh, settings):
+    publish(wh, MON, [version("A", "received", ts(MON)), version("B", "verified", ts(MON))], "r1")
+    root = settings.data_dir / "warehouse"
+
+    def chunks(rel: str) -> dict:
+        meta = pq.ParquetFile(root / rel).metadata.row_group(0)
+        return {meta.column(i).path_in_schema: meta.column(i) for i in range(meta.num_columns)}
+
+    raw_cols = chunks("raw/source_id=prov-31/day=2026-10-05/part-0.parquet")
+    assert raw_cols and not any(c.is_stats_set for c in raw_cols.values())
+    assert not any("DICTIONARY" in str(c.encodings) for c in raw_cols.values())
+    history = chunks("complaint_history/source_id=prov-31/day=2026-10-05/part-0.parquet")
+    assert history["updated_at"].is_stats_set and history["complaint_id"].is_stats_set
+    assert not history["title"].is_stats_set  # free text: no statistics
+    assert "DICTIONARY" in str(history["status"].encodings)
+    assert chunks("complaint_current/submitted_month=2026-10/prov-31.parquet")[
+        "submitted_at"
+    ].is_stats_set
+
+
 def test_rerun_same_day_is_idempotent(wh):
     rows = [version("A", "received", ts(MON)), version("B", "verified", ts(MON))]
     publish(wh, MON, rows, "run-1", nq=1)

@@ -241,7 +241,7 @@ class DayAudit:
         bad = np.isin(table["_row"].to_numpy(), quarantine["row_number"].to_numpy())
         keys = key_records(table, self.mapped, bad)
         self.mapped += table.num_rows
-        valid = table.filter(pa.array(~bad))
+        valid = table.filter(pa.array(~bad)) if bad.any() else table  # a copy of every column
         self.valid += valid.num_rows
         self.quarantined += quarantine.num_rows
         return BatchOutcome(valid=valid, quarantine=quarantine, keys=keys)

@@ -71,7 +71,8 @@ class Transaction:
         self, final: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]
     ) -> int:
         """Only write ``final``'s staged file (safe in a thread); ``add_written`` stages it."""
-        return self.storage.write_parquet_batches(self.staged(final), schema, batches)
+        table = final.split("/", 1)[0]
+        return self.storage.write_parquet_batches(self.staged(final), schema, batches, table)
 
     def add_written(self, final: str, rows: int) -> int:
         """Stage a file ``write_batches`` wrote with ``rows`` rows (none: drop it)."""
