@@ -73,6 +73,18 @@ def test_daily_run_lands_every_source_in_the_warehouse(embedded):
         "select count(*), count(distinct source_id || '/' || complaint_id) from complaint_current"
     ).fetchone()
     assert current[0] > 0 and current[0] == current[1]
+    # one XCom for the day (summarize_day's, every source's row), none per source
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        xcoms = session.query(XComModel.task_id, XComModel.value).filter(
+            XComModel.dag_id == "complaints_daily", XComModel.run_id == run.run_id
+        )
+        by_task = {task_id: value for task_id, value in xcoms}
+    assert not [t for t in by_task if t.startswith("ingest_")], sorted(by_task)
+    assert "summarize_day" in by_task
+
     # the day's quality results are rendered by their own DAG, off the day's critical path
     from complaints.quality import data_docs_index
 

@@ -32,6 +32,18 @@ def format_summary(day: str, rows: list[dict]) -> str:
     return "\n".join([head, line, "-" * len(line), *body])
 
 
+def log_source_run(run: dict) -> str:
+    """One line per source-day for the ingest task's log: status and the reconciliation."""
+    text = (
+        f"{run['source_id']} {run['day']}: {run['status']}, read {run.get('rows_read')} = "
+        f"loaded {run.get('rows_loaded')} + quarantined {run.get('rows_quarantined')}"
+    )
+    if run.get("error"):
+        text += f"; {run['error']}"
+    log.info("%s", text)
+    return text
+
+
 def log_summary(day: str, rows: list[dict], data_docs: str | None = None) -> str:
     text = format_summary(day, rows)
     if data_docs:
