@@ -8,7 +8,7 @@ import shutil
 import time
 from pathlib import Path
 
-from bench.worker import DAY, settings_for
+from bench.worker import DAY, copy_gx_project, settings_for
 
 MONTH = "2026-09"
 YEAR = ("2025-01", "2025-12")
@@ -319,6 +319,7 @@ def task_national_day(args: dict) -> dict:
     from complaints.orchestration.local import load_dag, local_connections, prepare_airflow
     from complaints.simulate import serve_api
 
+    copy_gx_project(settings.data_dir / "gx")  # as B1: the GX project exists after the first day
     token = secrets.token_hex(16)
     with serve_api(settings, token=token) as api:
         os.environ.update(local_connections(settings, api.base_url, token))

@@ -34,7 +34,7 @@ def settings_for(root: Path, registry: Path | None = None, sources_dir: Path | N
     )
 
 
-def _gx_project(gx_dir: Path) -> None:
+def copy_gx_project(gx_dir: Path) -> None:
     """Put an existing GX project (suites, validation definitions) in ``gx_dir``, as every day
     after a deployment's first finds it: a source-day's process then records without GX. The
     project is created once, by a child process, under ``var/bench/gx`` and copied from there."""
@@ -60,7 +60,7 @@ def task_ingest_file(args: dict) -> dict:
     settings = settings_for(root)
     gen.drop_file(settings.drop_dir, FILE_SOURCE, DAY, Path(args["csv"]))
     pipeline.registry_for(settings)  # parse the registry outside the clock
-    _gx_project(settings.data_dir / "gx")
+    copy_gx_project(settings.data_dir / "gx")
     t0 = time.perf_counter()
     if args.get("profile"):
         import cProfile
