@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 import pyarrow as pa
@@ -253,6 +253,30 @@ def test_submitted_month_is_local_and_moves_partition(wh):
     publish(wh, TUE, [version("A", "verified", ts(TUE), submitted=fixed)], "tue")
     rows = current(wh)
     assert [(r["complaint_id"], r["submitted_month"]) for r in rows] == [("A", "2026-09")]
+
+
+@pytest.mark.parametrize("group_rows", [1, 3, 1_000_000])
+def test_months_merged_alone_or_together_give_the_same_warehouse(tmp_path, group_rows):
+    from complaints.warehouse import current
+
+    def build(root, limit) -> dict:
+        wh = Warehouse(root=str(root))
+        old = current.GROUP_ROWS
+        current.GROUP_ROWS = limit
+        try:
+            for i, day in enumerate((MON, MON + timedelta(days=1))):
+                rows = [
+                    version(f"C{n}", "verified" if i else "received", ts(day, 9 + n % 5),
+                            submitted=datetime(2026, 1 + n % 9, 3, tzinfo=UTC))
+                    for n in range(12)
+                ]  # fmt: skip
+                result = publish(wh, day, rows, f"r{i}")
+                assert len(result["current_partitions"]) == 9
+        finally:
+            current.GROUP_ROWS = old
+        return fingerprint(wh.storage)
+
+    assert build(tmp_path / "a", group_rows) == build(tmp_path / "b", 1_000_000)
 
 
 def test_rahasia_text_is_never_published(wh):
