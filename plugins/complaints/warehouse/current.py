@@ -30,7 +30,7 @@ from complaints.warehouse import layout
 from complaints.warehouse.storage import Storage
 
 DEFAULT_TZ = "Asia/Jakarta"
-#: DuckDB's memory for one merge; beyond it, it spills to a temporary folder
+#: rows per batch a merge query hands to the Parquet writer
 BATCH_ROWS = 65_536
 #: rows one ``partitions`` query sorts at most (several small months share one query)
 GROUP_ROWS = 500_000
