@@ -1,39 +1,36 @@
-"""The Parquet warehouse: publishing, reruns, late data, history, runs, catalog."""
+"""The Parquet warehouse: publishing, reruns, late data, history, runs, recovery.
+
+Files, layout and the catalog: test_warehouse_files.py."""
 
 from __future__ import annotations
 
 import random
 import shutil
-import subprocess
-import sys
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
-import duckdb
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
-from test_warehouse_support import SOURCE, publish, quarantine, raw, run, ts, version, versions
+from test_warehouse_support import (
+    MON,
+    SOURCE,
+    THU,
+    TUE,
+    WED,
+    by_id,
+    current,
+    publish,
+    quarantine,
+    raw,
+    run,
+    ts,
+    version,
+    versions,
+)  # fmt: skip
 
 from complaints import canonical
 from complaints.warehouse import Warehouse
 from complaints.warehouse.checksum import fingerprint
-
-MON, TUE, WED, THU = (date(2026, 10, 5) + timedelta(days=i) for i in range(4))
-
-
-@pytest.fixture
-def wh(settings):
-    return Warehouse(settings)
-
-
-def current(wh: Warehouse) -> list[dict]:
-    rows = wh.read("complaint_current").to_pylist()
-    return sorted(rows, key=lambda r: (r["source_id"], r["complaint_id"]))
-
-
-def by_id(wh: Warehouse) -> dict[str, dict]:
-    return {r["complaint_id"]: r for r in current(wh)}
 
 
 def test_publish_and_read_back(wh, settings):
@@ -69,26 +66,6 @@ def test_publish_and_read_back(wh, settings):
     ).fetchall()[0]
     assert (day, month) == (MON, "2026-10")
     assert con.sql("select count(*) from raw where day = DATE '2026-10-05'").fetchall()[0][0] == 3
-
-
-def test_raw_is_archived_plain_and_the_queried_tables_keep_statistics(wh, settings):
-    publish(wh, MON, [version("A", "received", ts(MON)), version("B", "verified", ts(MON))], "r1")
-    root = settings.data_dir / "warehouse"
-
-    def chunks(rel: str) -> dict:
-        meta = pq.ParquetFile(root / rel).metadata.row_group(0)
-        return {meta.column(i).path_in_schema: meta.column(i) for i in range(meta.num_columns)}
-
-    raw_cols = chunks("raw/source_id=prov-31/day=2026-10-05/part-0.parquet")
-    assert raw_cols and not any(c.is_stats_set for c in raw_cols.values())
-    assert not any("DICTIONARY" in str(c.encodings) for c in raw_cols.values())
-    history = chunks("complaint_history/source_id=prov-31/day=2026-10-05/part-0.parquet")
-    assert history["updated_at"].is_stats_set and history["complaint_id"].is_stats_set
-    assert not history["title"].is_stats_set  # free text: no statistics
-    assert "DICTIONARY" in str(history["status"].encodings)
-    assert chunks("complaint_current/submitted_month=2026-10/prov-31.parquet")[
-        "submitted_at"
-    ].is_stats_set
 
 
 def test_rerun_same_day_is_idempotent(wh):
@@ -255,30 +232,6 @@ def test_submitted_month_is_local_and_moves_partition(wh):
     assert [(r["complaint_id"], r["submitted_month"]) for r in rows] == [("A", "2026-09")]
 
 
-@pytest.mark.parametrize("group_rows", [1, 3, 1_000_000])
-def test_months_merged_alone_or_together_give_the_same_warehouse(tmp_path, group_rows):
-    from complaints.warehouse import current
-
-    def build(root, limit) -> dict:
-        wh = Warehouse(root=str(root))
-        old = current.GROUP_ROWS
-        current.GROUP_ROWS = limit
-        try:
-            for i, day in enumerate((MON, MON + timedelta(days=1))):
-                rows = [
-                    version(f"C{n}", "verified" if i else "received", ts(day, 9 + n % 5),
-                            submitted=datetime(2026, 1 + n % 9, 3, tzinfo=UTC))
-                    for n in range(12)
-                ]  # fmt: skip
-                result = publish(wh, day, rows, f"r{i}")
-                assert len(result["current_partitions"]) == 9
-        finally:
-            current.GROUP_ROWS = old
-        return fingerprint(wh.storage)
-
-    assert build(tmp_path / "a", group_rows) == build(tmp_path / "b", 1_000_000)
-
-
 def test_rahasia_text_is_never_published(wh):
     rows = [version("S", "received", ts(MON), rahasia=True), version("P", "received", ts(MON))]
     publish(wh, MON, rows, "mon")
@@ -309,73 +262,6 @@ def test_record_run_leaves_data_alone_and_cursor_follows_published(wh):
     assert wh.recent_row_counts(SOURCE, before=WED) == [1, 1]
     assert wh.recent_row_counts(SOURCE, before=THU, n=2) == [1, 2]
     assert wh.recent_row_counts(SOURCE, before=MON) == []
-
-
-def test_write_table_replaces_one_partition(wh):
-    part = {"period": "month", "period_start": "2026-10-01"}
-    df = pa.table({"institution_id": ["a", "b"], "complaints": [3, 4]})
-    wh.write_table("institution_metrics", df, partition=part)
-    wh.write_table("institution_metrics", df.slice(0, 1), partition=part)
-    other = {"period": "month", "period_start": "2026-09-01"}
-    wh.write_table("institution_metrics", df.to_pandas(), partition=other)
-    assert "institution_metrics" in wh.tables()
-    got = (
-        wh.connect()
-        .sql("select period_start, count(*) from institution_metrics group by 1 order by 1")
-        .fetchall()
-    )
-    assert got == [(date(2026, 9, 1), 2), (date(2026, 10, 1), 1)]
-    with pytest.raises(ValueError):
-        wh.write_table("institution_metrics", df, partition={"period": "../x"})
-
-
-def test_catalog_file_works_from_anywhere(wh, tmp_path):
-    publish(wh, MON, [version("A", "received", ts(MON))], "mon")
-    wh.write_table("national_metrics", pa.table({"n": [1]}), partition={"period": "day"})
-    path = wh.refresh_catalog()
-    assert path.name == "catalog.duckdb" and path.parent == wh.storage.root
-    code = (
-        "import duckdb,sys; c=duckdb.connect(sys.argv[1], read_only=True);"
-        "print(c.sql('select count(*) from complaint_current').fetchall()[0][0],"
-        "c.sql('select count(*) from quarantine').fetchall()[0][0],"
-        "c.sql('select n from national_metrics').fetchall()[0][0])"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code, str(path)], cwd=tmp_path, capture_output=True, text=True
-    )
-    assert out.stdout.split() == ["1", "0", "1"], out.stderr
-
-
-def test_empty_warehouse_has_typed_empty_views(wh):
-    con = wh.connect()
-    assert sorted(wh.tables()) == sorted(
-        ["complaint_current", "complaint_history", "raw", "quarantine", "ingest_runs"]
-    )
-    cols = dict(
-        con.sql("describe complaint_current").fetchall()
-        and [(r[0], r[1]) for r in con.sql("describe complaint_current").fetchall()]
-    )
-    assert cols["updated_at"].startswith("TIMESTAMP") and cols["first_seen_day"] == "DATE"
-    assert (
-        con.sql("select count(*) from complaint_history where day > current_date").fetchall()[0][0]
-        == 0
-    )
-    path = wh.refresh_catalog()
-    assert duckdb.connect(str(path)).sql("select count(*) from ingest_runs").fetchall()[0][0] == 0
-
-
-def test_compact_merges_attempts(wh):
-    for i in range(3):
-        wh.record_run(SOURCE, MON, {**run(SOURCE, MON, f"r{i}", 1), "status": "failed"})
-    publish(wh, MON, [version("A", "received", ts(MON))], "final")
-    before = sorted(r["run_id"] for r in wh.read("ingest_runs").to_pylist())
-    result = wh.compact("ingest_runs")
-    assert result["partitions_compacted"] == 1 and result["files_removed"] == 3
-    files = wh.storage.list_files("ingest_runs")
-    assert files == ["ingest_runs/source_id=prov-31/day=2026-10-05/part-0.parquet"]
-    assert sorted(r["run_id"] for r in wh.read("ingest_runs").to_pylist()) == before
-    assert wh.last_cursor(SOURCE) == ts(TUE, 0).isoformat()
-    assert wh.compact()["partitions_compacted"] == 0
 
 
 def test_recover_removes_stage_without_journal(wh):
@@ -433,60 +319,3 @@ def test_sources_publish_concurrently(wh, tmp_path):
     copy = tmp_path / "copy"
     shutil.copytree(wh.storage.root, copy)
     assert Warehouse(root=str(copy)).recover() == []
-
-
-@pytest.mark.parametrize(
-    "old_dir",
-    ["source_id=prov-31/submitted_month=2026-10", "submitted_month=2026-10/source_id=prov-31"],
-)
-def test_current_in_a_folder_per_source_is_moved_to_one_file_per_month(wh, settings, old_dir):
-    publish(wh, MON, [version("A", "received", ts(MON)), version("B", "verified", ts(MON))], "m")
-    publish(wh, MON, [version("K", "received", ts(MON), source="kab-1")], "k", source="kab-1")
-    before = current(wh)
-    root = settings.data_dir / "warehouse" / "complaint_current"
-    new = root / "submitted_month=2026-10" / "prov-31.parquet"
-    table = pq.read_table(new)
-    old = root / old_dir
-    old.mkdir(parents=True)
-    new.unlink()  # a warehouse written before: the source's rows split over two files
-    pq.write_table(table.slice(0, 1), old / "part-0.parquet")
-    pq.write_table(table.slice(1), old / "part-1.parquet")
-    con = wh.connect()
-    assert new.is_file() and not old.exists() and not (root / "source_id=prov-31").exists()
-    assert pq.read_table(new).equals(table)
-    assert con.sql("select count(*) from complaint_current").fetchall()[0][0] == 3
-    assert current(wh) == before
-    assert wh.upgrade_layout() == []
-    publish(wh, TUE, [version("A", "closed", ts(TUE))], "t")
-    assert by_id(wh)["A"]["status"] == "closed" and len(current(wh)) == 3
-
-
-def test_current_view_equals_the_files_and_prunes_by_name(wh, settings):
-    for source in ("prov-31", "kab-1", "kab-10"):
-        rows = [version(f"{source}-{i}", "received", ts(MON), source=source) for i in range(3)]
-        publish(wh, MON, rows, f"r-{source}", source=source)
-    files = pq.read_table(settings.data_dir / "warehouse" / "complaint_current", partitioning=None)
-    con = wh.connect()
-    view = con.sql("select * from complaint_current").arrow().read_all()
-    assert view.schema.names == files.schema.names
-    key = [("complaint_id", "ascending")]
-    assert view.sort_by(key).to_pylist() == files.sort_by(key).to_pylist()
-    sql = "select list(complaint_id) from complaint_current where institution_id = 'kab-1'"
-    plan = "".join(row[1] for row in con.execute(f"explain analyze {sql}").fetchall())
-    assert "Total Files Read: 1" in plan and "/kab-1.parquet" in plan  # the others are not opened
-    assert con.sql(
-        "select count(*) from complaint_current where source_id = 'kab-1'"
-    ).fetchall() == [(3,)]
-
-
-def test_current_view_keeps_partition_columns_as_text(wh):
-    publish(wh, MON, [version("A", "received", ts(MON))], "m")
-    con = wh.connect()
-    row = con.sql(
-        "select typeof(submitted_month), typeof(source_id), count(*) from complaint_current "
-        "where submitted_month = '2026-10' and source_id = 'prov-31' group by all"
-    ).fetchall()
-    assert row == [("VARCHAR", "VARCHAR", 1)]
-    assert con.sql(
-        "select count(*) from complaint_current where submitted_month = '2026-09'"
-    ).fetchall() == [(0,)]

@@ -116,3 +116,16 @@ def publish(wh, day: date, rows: list[dict], run_id: str, source: str = SOURCE, 
         quarantine=quarantine(source, day, nq, run_id),
         run=run(source, day, run_id, len(rows) + nq),
     )
+
+
+MON, TUE, WED, THU = (date(2026, 10, 5) + timedelta(days=i) for i in range(4))
+
+
+def current(wh) -> list[dict]:
+    """complaint_current's rows, by source and complaint id."""
+    rows = wh.read("complaint_current").to_pylist()
+    return sorted(rows, key=lambda r: (r["source_id"], r["complaint_id"]))
+
+
+def by_id(wh) -> dict[str, dict]:
+    return {r["complaint_id"]: r for r in current(wh)}
