@@ -1,0 +1,90 @@
+"""key_duplicates: the in-memory "no key repeats" shortcut gives what the DuckDB query gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pytest
+
+from complaints.quality import keys as keys_mod
+from complaints.quality.keys import DUPLICATES_SCHEMA, KEY_RECORD_SCHEMA, key_duplicates
+
+T1 = datetime(2026, 10, 30, 1, tzinfo=UTC)
+T2 = datetime(2026, 10, 30, 2, tzinfo=UTC)
+
+
+def records(rows: list[tuple]) -> pa.Table:
+    """Key records from ``(complaint_id, updated_at, hash)``; positions and rows in order."""
+    n = len(rows)
+    return pa.table(
+        [
+            pa.array(range(n), pa.int64()),
+            pa.array(range(10, 10 + n), pa.int64()),
+            pa.array([r[0] for r in rows], pa.string()),
+            pa.array([r[1] for r in rows], KEY_RECORD_SCHEMA.field("updated_at").type),
+            pa.array([r[2] for r in rows], pa.uint64()),
+            pa.array([False] * n),
+        ],
+        schema=KEY_RECORD_SCHEMA,
+    )
+
+
+CASES = {
+    "unique": [("a", T1, 1), ("a", T2, 2), ("b", T1, 3), (None, T1, 4), ("c", None, 5)],
+    "copy": [("a", T1, 1), ("b", T1, 2), ("a", T1, 1)],
+    "conflict": [("a", T1, 1), ("a", T1, 2), ("b", T2, 3)],
+    # null keys are equal to each other (pandas' duplicated)
+    "null ids": [(None, T1, 1), (None, T1, 1), ("a", T1, 2)],
+    "null both": [(None, None, 1), ("a", T1, 2), (None, None, 3)],
+}
+
+
+def by_query(table: pa.Table, monkeypatch) -> pa.Table:
+    with monkeypatch.context() as m:
+        m.setattr(keys_mod, "UNIQUE_CHECK_ROWS", -1)  # never the shortcut
+        return key_duplicates(table)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_the_shortcut_agrees_with_the_query(name, monkeypatch, tmp_path):
+    table = records(CASES[name])
+    expected = by_query(table, monkeypatch)
+    assert key_duplicates(table).equals(expected)
+    # the same from spilled parts (what a source-day passes)
+    ds.write_dataset(table, tmp_path, format="ipc")
+    assert key_duplicates(ds.dataset(tmp_path, format="ipc", schema=KEY_RECORD_SCHEMA)).equals(
+        expected
+    )
+    assert (expected.num_rows == 0) == (name == "unique")
+
+
+def test_repeats_are_found_and_labelled():
+    dups = key_duplicates(records(CASES["copy"])).to_pylist()
+    assert [(d["pos"], d["copy"], d["conflict"]) for d in dups] == [
+        (0, False, False),
+        (2, True, False),
+    ]
+    dups = key_duplicates(records(CASES["null ids"])).to_pylist()
+    assert [(d["pos"], d["complaint_id"], d["copy"]) for d in dups] == [
+        (0, None, False),
+        (1, None, True),
+    ]
+
+
+def test_a_day_over_the_limit_goes_to_the_query(monkeypatch):
+    called = []
+    real = keys_mod.scratchdb.cursor
+
+    def cursor():
+        called.append(1)
+        return real()
+
+    monkeypatch.setattr(keys_mod.scratchdb, "cursor", cursor)
+    table = records(CASES["unique"])
+    assert key_duplicates(table).equals(DUPLICATES_SCHEMA.empty_table())
+    assert called == []  # answered in memory
+    monkeypatch.setattr(keys_mod, "UNIQUE_CHECK_ROWS", table.num_rows - 1)
+    assert key_duplicates(table).num_rows == 0
+    assert called == [1]
