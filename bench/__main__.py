@@ -1,6 +1,6 @@
 """``python -m bench``: run B1..B7 on generated data and write bench/results/<timestamp>.md/.json.
 
-Every figure is the median of ``--repeats`` fresh processes (peak RSS from ``os.wait4`` of each),
+Every figure is the median of ``--repeats`` fresh processes (peak memory: each process's own VmHWM),
 shown beside its baseline measured in the same run. Generated data is cached under var/bench/.
 """
 

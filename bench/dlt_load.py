@@ -59,6 +59,16 @@ def main(csv_path: str, out_dir: str, pipelines_dir: str) -> dict:
     }
 
 
+def _vm_hwm_mb() -> float | None:
+    """Peak resident memory of this process's own address space (bench.worker.vm_hwm_mb)."""
+    try:
+        with open("/proc/self/status") as f:
+            return next(int(x.split()[1]) / 1024 for x in f if x.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return None
+
+
 if __name__ == "__main__":
     result = main(*sys.argv[1:4])
+    result["vm_hwm_mb"] = _vm_hwm_mb()
     print("BENCH-RESULT " + json.dumps(result), flush=True)

@@ -23,7 +23,9 @@ def run_task(
     python: str | None = None,
     script: list[str] | None = None,
 ) -> dict:
-    """One process: ``python -m bench.worker task args``; adds ``peak_rss_mb`` (os.wait4)."""
+    """One process: ``python -m bench.worker task args``; adds ``peak_rss_mb``: the worker's
+    own VmHWM when it reports one, else ``ru_maxrss`` from os.wait4 (which Linux raises to the
+    memory of this process at the fork: too high once the bench process has generated files)."""
     cmd = [python or sys.executable] + (script or ["-m", "bench.worker", task, json.dumps(args)])
     env = {
         **os.environ,
@@ -41,7 +43,7 @@ def run_task(
         log.seek(0)
         raise RuntimeError(f"{task} failed ({proc.returncode}): {log.read()[-3000:]}")
     result = json.loads(lines[-1][len(MARK) :])
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # KiB on Linux
+    result["peak_rss_mb"] = result.get("vm_hwm_mb") or usage.ru_maxrss / 1024  # KiB on Linux
     return result
 
 

@@ -38,3 +38,21 @@ def test_generated_file_has_the_export_shape():
     assert table.column_names == list(COLUMNS["ekspor_berkas"].values())
     assert table.num_rows == 50
     assert len(set(table["Nomor Tiket"].to_pylist())) == 50
+
+
+def test_a_worker_reports_its_own_peak_memory_not_its_parents(tmp_path):
+    """ru_maxrss of a child is raised to the forking parent's memory: a bench process that grew
+    while generating files made every later worker look as big (886 MB for a 341 MB query)."""
+    import datetime as dt
+
+    import pyarrow.csv as pacsv
+
+    from bench import gen, runner
+
+    csv = tmp_path / "tiny.csv"
+    pacsv.write_csv(gen.source_rows(20, "kab-5102", "51.02", dt.date(2026, 10, 30)), csv)
+    ballast = b"\x01" * (800 * 2**20)  # resident in this process when the worker is forked
+    result = runner.run_task("csv_to_parquet", {"root": str(tmp_path / "r"), "csv": str(csv)})
+    del ballast
+    assert result["vm_hwm_mb"] is not None
+    assert 0 < result["peak_rss_mb"] == result["vm_hwm_mb"] < 500
