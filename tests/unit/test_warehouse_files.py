@@ -61,6 +61,31 @@ def test_months_merged_alone_or_together_give_the_same_warehouse(tmp_path, group
     assert build(tmp_path / "a", group_rows) == build(tmp_path / "b", 1_000_000)
 
 
+@pytest.mark.parametrize("join_in_query_rows", [0, 5])
+def test_new_rows_joined_in_the_query_or_materialised_give_the_same_warehouse(
+    tmp_path, monkeypatch, join_in_query_rows
+):
+    """A big day materialises its new current rows first (JOIN_IN_QUERY_ROWS); the result is the
+    same, for first days, later days (current rows exist) and a rerun (other history days)."""
+    from complaints.warehouse import current
+
+    def build(root) -> dict:
+        wh = Warehouse(root=str(root))
+        days = [(MON, "received", 0), (MON + timedelta(days=1), "verified", 1), (MON, "closed", 2)]
+        for day, status, i in days:  # the third publish reruns the first day
+            rows = [
+                version(f"C{n}", status, ts(day, 9 + n % 5),
+                        submitted=datetime(2026, 1 + n % 3, 3, tzinfo=UTC))
+                for n in range(i, 10 - i)
+            ]  # fmt: skip
+            publish(wh, day, rows, f"r{i}")
+        return fingerprint(wh.storage)
+
+    expected = build(tmp_path / "a")
+    monkeypatch.setattr(current, "JOIN_IN_QUERY_ROWS", join_in_query_rows)
+    assert build(tmp_path / "b") == expected
+
+
 def test_write_table_replaces_one_partition(wh):
     part = {"period": "month", "period_start": "2026-10-01"}
     df = pa.table({"institution_id": ["a", "b"], "complaints": [3, 4]})

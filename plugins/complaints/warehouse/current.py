@@ -34,6 +34,9 @@ DEFAULT_TZ = "Asia/Jakarta"
 BATCH_ROWS = 65_536
 #: rows one ``partitions`` query sorts at most (several small months share one query)
 GROUP_ROWS = 500_000
+#: a day with more new current rows has them materialised before the months are written: joining
+#: and sorting 10,000,000 full rows in one query ran out of DuckDB's memory (3,000,000 did not)
+JOIN_IN_QUERY_ROWS = 1_000_000
 
 
 def null_rahasia_text(table: pa.Table) -> pa.Table:
@@ -66,9 +69,9 @@ _CURRENT_COLS = ", ".join(layout.current_schema().names)
 
 # The latest version of each affected complaint is chosen on the key columns only (``src``: 0 the
 # day's history, 1 the other history days, 2 the current row), then its full row is joined back
-# by the ``new_rows`` view, read once by the query that writes the months: ranking every column
+# by ``new_rows``, a view read once by the query that writes the months: ranking every column
 # cost ~3x more, and materialising the full rows in a temp table first cost ~0.8 s of a
-# 1,000,000-row day. Keys that pick one row (``_FULL_ROWS``): (version_seq) in the day's history
+# 1,000,000-row day (a bigger day still does, ``JOIN_IN_QUERY_ROWS``). Keys that pick one row (``_FULL_ROWS``): (version_seq) in the day's history
 # (one file), (seen_day, version_seq) in the other days', complaint_id in current. A source-day
 # that is not a rerun has no candidates from other days (1), and one whose complaints have no
 # current rows yet none from current (2): their branches are left out (~1-3 ms each per day).
@@ -102,14 +105,14 @@ _PICKED = f"SELECT {_PUBLIC}, k.seen_day, k.first_seen_day, k.last_seen_day, k.s
 
 
 def _merge_sql(sources: list[int], rerun: bool) -> tuple[str, str]:
-    """The ``chosen`` table and the ``new_rows`` view over the given candidate sources."""
+    """The ``chosen`` table and the ``new_rows`` query over the given candidate sources."""
     candidates = [_CANDIDATES[s] for s in sources]
     if rerun and 2 in sources:  # a complaint to recompute is taken from its history only
         i = sources.index(2)
         candidates[i] += " WHERE complaint_id NOT IN (SELECT complaint_id FROM rec)"
     chosen = _CHOSEN.format(candidates=" UNION ALL ".join(candidates))
     rows = " UNION ALL ".join(f"{_PICKED} FROM chosen k {_FULL_ROWS[s]}" for s in sources)
-    return chosen, f"CREATE TEMP VIEW new_rows AS {rows}"
+    return chosen, rows
 
 
 class DayMerge:
@@ -139,10 +142,12 @@ class DayMerge:
         has_existing = bool(self._current or rerun) and self._existing()
         other = self._other_days(day, day_dir) if rerun else []
         sources = [0] + ([1] if other else []) + ([2] if has_existing else [])
-        for sql in _merge_sql(sources, rerun):
-            con.execute(sql)
+        chosen, rows = _merge_sql(sources, rerun)
+        con.execute(chosen)
         self.affected = con.sql("SELECT count(*) FROM affected").fetchall()[0][0]
         self.new_rows = con.sql("SELECT count(*) FROM chosen").fetchall()[0][0]
+        kind = "VIEW" if self.new_rows <= JOIN_IN_QUERY_ROWS else "TABLE"
+        con.execute(f"CREATE TEMP {kind} new_rows AS {rows}")
         months = "SELECT DISTINCT submitted_month FROM chosen"
         if has_existing:
             months += " UNION SELECT submitted_month FROM existing"
