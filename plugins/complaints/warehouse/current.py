@@ -71,10 +71,11 @@ _CURRENT_COLS = ", ".join(layout.current_schema().names)
 # day's history, 1 the other history days, 2 the current row), then its full row is joined back
 # by ``new_rows``, a view read once by the query that writes the months: ranking every column
 # cost ~3x more, and materialising the full rows in a temp table first cost ~0.8 s of a
-# 1,000,000-row day (a bigger day still does, ``JOIN_IN_QUERY_ROWS``). Keys that pick one row (``_FULL_ROWS``): (version_seq) in the day's history
-# (one file), (seen_day, version_seq) in the other days', complaint_id in current. A source-day
-# that is not a rerun has no candidates from other days (1), and one whose complaints have no
-# current rows yet none from current (2): their branches are left out (~1-3 ms each per day).
+# 1,000,000-row day (a bigger day still does, ``JOIN_IN_QUERY_ROWS``). Keys that pick one row
+# (``_FULL_ROWS``): (version_seq) in the day's history (one file), (seen_day, version_seq) in the
+# other days', complaint_id in current. A source-day that is not a rerun has no candidates from
+# other days (1), and one whose complaints have no current rows yet none from current (2): their
+# branches are left out (~1-3 ms each per day).
 _CANDIDATES = {
     0: """SELECT complaint_id, updated_at, seen_day, version_seq, seen_day AS _first,
       seen_day AS _last, submitted_at, timezone, 0 AS src FROM new_h""",
@@ -249,12 +250,13 @@ class DayMerge:
             )
             for batch in query.to_arrow_reader(BATCH_ROWS):
                 batch = batch.cast(schema)
-                # sorted: each month is one run of rows, handed on as a zero-copy slice
-                start = 0
-                for run in pc.value_counts(batch.column("submitted_month")):
-                    n = run["counts"].as_py()
-                    yield run["values"].as_py(), batch.slice(start, n)
-                    start += n
+                month = batch.column("submitted_month")
+                bounds = pc.min_max(month)
+                if bounds["min"] == bounds["max"]:  # most batches: one month, no copy
+                    yield bounds["min"].as_py(), batch
+                    continue
+                for value in pc.unique(month).to_pylist():  # sorted: each month is one run
+                    yield value, batch.filter(pc.equal(month, value))
 
     def __enter__(self) -> DayMerge:
         return self
