@@ -1,8 +1,8 @@
 """B6: the same CSV loaded by dlt into Parquet on the local file system.
 
 Runs inside ``.venv-dlt`` (dlt's own pinned environment; see ``bench/requirements-dlt.txt``), so
-it imports nothing from the project. The CSV is read with pyarrow in record batches and handed to
-dlt as Arrow tables (dlt's fastest path: no per-row Python objects); dlt normalises them and writes
+it imports nothing from the pipeline (only the stdlib-only ``bench.memory``). The CSV is read
+with pyarrow in record batches and handed to dlt as Arrow tables (dlt's fastest path: no per-row Python objects); dlt normalises them and writes
 Parquet files through its filesystem destination at a ``file://`` bucket_url.
 """
 
@@ -59,16 +59,9 @@ def main(csv_path: str, out_dir: str, pipelines_dir: str) -> dict:
     }
 
 
-def _vm_hwm_mb() -> float | None:
-    """Peak resident memory of this process's own address space (bench.worker.vm_hwm_mb)."""
-    try:
-        with open("/proc/self/status") as f:
-            return next(int(x.split()[1]) / 1024 for x in f if x.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return None
-
-
 if __name__ == "__main__":
+    from bench.memory import vm_hwm_mb  # stdlib only; bench.runner puts the project on the path
+
     result = main(*sys.argv[1:4])
-    result["vm_hwm_mb"] = _vm_hwm_mb()
+    result["vm_hwm_mb"] = vm_hwm_mb()
     print("BENCH-RESULT " + json.dumps(result), flush=True)

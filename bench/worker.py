@@ -128,22 +128,6 @@ def _stats(bag) -> dict:
 TASKS = {name[5:]: fn for name, fn in globals().items() if name.startswith("task_")}
 
 
-def vm_hwm_mb() -> float | None:
-    """This process's own peak resident memory (``VmHWM``), in MB; None where /proc has none.
-
-    Unlike ``ru_maxrss``, which Linux carries over from the forking parent's memory, VmHWM
-    belongs to the process's own address space: a worker started by a bench process that grew
-    to 900 MB while generating files reports what the worker used."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024  # kB
-    except OSError:
-        pass
-    return None
-
-
 def main(argv: list[str]) -> int:
     name, args = argv[0], json.loads(argv[1]) if len(argv) > 1 else {}
     if name not in TASKS:
@@ -153,6 +137,8 @@ def main(argv: list[str]) -> int:
     else:
         fn = TASKS[name]
     result = fn(args)
+    from bench.memory import vm_hwm_mb
+
     result["vm_hwm_mb"] = vm_hwm_mb()
     print(MARK + json.dumps(result, default=str), flush=True)
     return 0
