@@ -2,8 +2,9 @@
 
 Runs inside ``.venv-dlt`` (dlt's own pinned environment; see ``bench/requirements-dlt.txt``), so
 it imports nothing from the pipeline (only the stdlib-only ``bench.memory``). The CSV is read
-with pyarrow in record batches and handed to dlt as Arrow tables (dlt's fastest path: no per-row Python objects); dlt normalises them and writes
-Parquet files through its filesystem destination at a ``file://`` bucket_url.
+with pyarrow in record batches and handed to dlt as Arrow tables (dlt's fastest path: no per-row
+Python objects); dlt normalises them and writes Parquet files through its filesystem destination
+at a ``file://`` bucket_url.
 """
 
 from __future__ import annotations
