@@ -37,28 +37,58 @@ def test_raw_is_archived_plain_and_the_queried_tables_keep_statistics(wh, settin
     ].is_stats_set
 
 
-@pytest.mark.parametrize("group_rows", [1, 3, 1_000_000])
-def test_months_merged_alone_or_together_give_the_same_warehouse(tmp_path, group_rows):
-    from complaints.warehouse import current
+@pytest.mark.parametrize(("group_rows", "buffer_rows"), [(1, 1), (2, 3), (5, 4)])
+def test_months_written_side_by_side_give_the_same_warehouse(
+    tmp_path, monkeypatch, group_rows, buffer_rows
+):
+    """complaint_current's months come out of the merge interleaved and are written side by
+    side (Storage.write_parquet_keyed): buffers flushed early as small row groups, or a row
+    group per batch, give the same warehouse."""
+    from complaints.warehouse import storage
 
-    def build(root, limit) -> dict:
+    def build(root) -> dict:
         wh = Warehouse(root=str(root))
-        old = current.GROUP_ROWS
-        current.GROUP_ROWS = limit
-        try:
-            for i, day in enumerate((MON, MON + timedelta(days=1))):
-                rows = [
-                    version(f"C{n}", "verified" if i else "received", ts(day, 9 + n % 5),
-                            submitted=datetime(2026, 1 + n % 9, 3, tzinfo=UTC))
-                    for n in range(12)
-                ]  # fmt: skip
-                result = publish(wh, day, rows, f"r{i}")
-                assert len(result["current_partitions"]) == 9
-        finally:
-            current.GROUP_ROWS = old
+        for i, day in enumerate((MON, MON + timedelta(days=1))):
+            rows = [
+                version(f"C{n}", "verified" if i else "received", ts(day, 9 + n % 5),
+                        submitted=datetime(2026, 1 + n % 9, 3, tzinfo=UTC))
+                for n in range(12)
+            ]  # fmt: skip
+            result = publish(wh, day, rows, f"r{i}")
+            assert len(result["current_partitions"]) == 9
         return fingerprint(wh.storage)
 
-    assert build(tmp_path / "a", group_rows) == build(tmp_path / "b", 1_000_000)
+    expected = build(tmp_path / "a")
+    monkeypatch.setattr(storage, "ROW_GROUP_ROWS", group_rows)
+    monkeypatch.setattr(storage, "KEYED_BUFFER_ROWS", buffer_rows)
+    assert build(tmp_path / "b") == expected
+
+
+def test_keyed_writer_buffers_and_row_groups(tmp_path, monkeypatch):
+    from complaints.warehouse import storage
+
+    monkeypatch.setattr(storage, "ROW_GROUP_ROWS", 4)
+    monkeypatch.setattr(storage, "KEYED_BUFFER_ROWS", 5)
+    store = storage.LocalStorage(tmp_path)
+    schema = pa.schema([("n", pa.int64())])
+
+    def batch(*values):
+        return pa.record_batch([pa.array(values, pa.int64())], schema=schema)
+
+    keyed = [("a", batch(1, 2)), ("b", batch(10)), ("a", batch(3)), ("c", batch()),
+             ("b", batch(11, 12)), ("a", batch(4, 5)), ("b", batch(13))]  # fmt: skip
+    rels = {"a": "t/a.parquet", "b": "t/b.parquet", "c": "t/c.parquet"}
+    assert store.write_parquet_keyed(rels, schema, keyed) == {"a": 5, "b": 4, "c": 0}
+    assert not (tmp_path / "t/c.parquet").exists()  # no rows, no file
+    a = pq.ParquetFile(tmp_path / "t/a.parquet")
+    assert a.read()["n"].to_pylist() == [1, 2, 3, 4, 5]
+    # 6 rows waiting (a 3, b 3) flush the first biggest, a's; b's 4th row fills its row group
+    assert [a.metadata.row_group(i).num_rows for i in range(a.num_row_groups)] == [3, 2]
+    b = pq.ParquetFile(tmp_path / "t/b.parquet")
+    assert b.read()["n"].to_pylist() == [10, 11, 12, 13]
+    assert [b.metadata.row_group(i).num_rows for i in range(b.num_row_groups)] == [4]
+    with pytest.raises(ValueError, match="'z'"):
+        store.write_parquet_keyed(rels, schema, [("z", batch(1))])
 
 
 @pytest.mark.parametrize("join_in_query_rows", [0, 5])

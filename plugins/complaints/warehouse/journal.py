@@ -20,7 +20,7 @@ import json
 import os
 import signal
 import uuid
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -66,6 +66,18 @@ class Transaction:
     def put_batches(self, final: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
         """Stage a file streamed from ``batches``; returns its rows. No rows stages nothing."""
         return self.add_written(final, self.write_batches(final, schema, batches))
+
+    def put_keyed(
+        self, finals: Mapping[Hashable, str], schema: pa.Schema, keyed: Iterable[tuple]
+    ) -> dict[Hashable, int]:
+        """Stage one file per key streamed from ``(key, batch)`` pairs in any key order (see
+        ``Storage.write_parquet_keyed``); rows per key. A key without rows stages nothing."""
+        tables = {final.split("/", 1)[0] for final in finals.values()}
+        if len(tables) > 1:
+            raise ValueError(f"one table per put_keyed, not {sorted(tables)}")
+        staged = {key: self.staged(final) for key, final in finals.items()}
+        rows = self.storage.write_parquet_keyed(staged, schema, keyed, next(iter(tables), None))
+        return {key: self.add_written(finals[key], n) for key, n in rows.items()}
 
     def write_batches(
         self, final: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]

@@ -6,8 +6,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from itertools import groupby
-from operator import itemgetter
 
 import pandas as pd
 import pyarrow as pa
@@ -114,17 +112,13 @@ def stage_source_day(
     staged = [tx.staged(layout.day_file(layout.HISTORY, source_id, day))] if history_rows else []
     tx.put(layout.run_file(source_id, day, run_id), runs)
     with current.DayMerge(storage, source_id, day, staged) as merge:
-        written = set()
-        for month, pieces in groupby(read_ahead(merge.partitions()), key=itemgetter(0)):
-            final = layout.current_file(source_id, month)
-            if tx.put_batches(final, layout.current_schema(), (b for _, b in pieces)):
-                written.add(month)
-        for month in merge.months:
-            final = layout.current_file(source_id, month)
+        finals = {month: layout.current_file(source_id, month) for month in merge.months}
+        written = tx.put_keyed(finals, layout.current_schema(), read_ahead(merge.partitions()))
+        for month, final in finals.items():
             for old in merge.old_files(month):
                 if old != final:
                     tx.delete(old)
-            if month not in written:
+            if not written[month]:
                 tx.delete(final)
     return {
         "source_id": source_id,
