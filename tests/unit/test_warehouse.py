@@ -7,7 +7,7 @@ from __future__ import annotations
 import random
 import shutil
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pyarrow as pa
 import pytest
@@ -202,6 +202,12 @@ def test_current_rows_are_whole_latest_history_rows(tmp_path, seed):
         publish(wh, d, days[d], f"a-{d}")
     for d in rng.sample(sorted(days), 3):
         publish(wh, d, _random_days(rng, ids)[d], f"b-{d}")
+    _assert_current_is_latest_history(wh)
+
+
+def _assert_current_is_latest_history(wh) -> None:
+    """Every column of current equals the latest history version (ranked over whole rows),
+    first/last seen days span all of history."""
     cols = ", ".join(canonical.FIELD_NAMES) + ", seen_day, first_seen_day, last_seen_day"
     con = wh.connect()
     con.execute(
@@ -218,6 +224,44 @@ def test_current_rows_are_whole_latest_history_rows(tmp_path, seed):
     for a, b in (("reference", "got"), ("got", "reference")):
         query = f"select count(*) from (from {a} except all from {b})"  # noqa: S608
         assert con.sql(query).fetchall()[0][0] == 0
+
+
+def test_days_of_new_complaints_sent_once_skip_the_ranking(wh, monkeypatch):
+    """A day whose complaints have no current row yet and come once each takes its versions as
+    current rows without ranking them or joining them back; the rows are the same: whole
+    latest versions, rahasia text nulled, the month in the complaint's own time zone. A later
+    day that updates a complaint is ranked as before."""
+    from complaints.warehouse import current as merge
+
+    def no_ranking(*args):
+        raise AssertionError("a day of new complaints was ranked")
+
+    monkeypatch.setattr(merge, "_merge_sql", no_ranking)
+    zones = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+    for day, first in ((MON, 0), (TUE, 10)):  # TUE: the source has current rows, not these
+        rows = []
+        for n in range(first, first + 10):
+            row = version(
+                f"N{n}",
+                "received",
+                ts(day, 9 + n % 5),
+                rahasia=n % 3 == 0,
+                submitted=datetime(2026, 1 + n % 4, (31, 28, 31, 30)[n % 4], 20, tzinfo=UTC),
+            )
+            row["timezone"] = zones[n % 3]
+            rows.append(row)  # fmt: skip
+        publish(wh, day, rows, f"r-{day}")
+    _assert_current_is_latest_history(wh)
+    got = by_id(wh)
+    assert len(got) == 20 and got["N0"]["title"] is None and got["N1"]["title"] == "Jalan rusak"
+    assert got["N2"]["submitted_month"] == "2026-04"  # 31 Mar 20:00 UTC is 1 Apr 05:00 WIT
+    assert got["N4"]["submitted_month"] == "2026-02"  # 31 Jan 20:00 UTC is 1 Feb 04:00 WITA
+    assert got["N11"]["first_seen_day"] == got["N11"]["last_seen_day"] == TUE
+    monkeypatch.undo()
+    publish(wh, WED, [version("N1", "verified", ts(WED)), version("N30", "received", ts(WED))],
+            "wed")  # fmt: skip
+    _assert_current_is_latest_history(wh)
+    assert by_id(wh)["N1"]["status"] == "verified"
 
 
 def test_submitted_month_is_local_and_moves_partition(wh):
