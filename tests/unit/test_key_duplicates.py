@@ -88,3 +88,22 @@ def test_a_day_over_the_limit_goes_to_the_query(monkeypatch):
     monkeypatch.setattr(keys_mod, "UNIQUE_CHECK_ROWS", table.num_rows - 1)
     assert key_duplicates(table).num_rows == 0
     assert called == [1]
+
+
+def test_key_records_hash_each_row_in_place():
+    """The row hashes come back from DuckDB in any order and are put back by position: each
+    record's hash is its own row's, whatever the table's chunks (scanned in parallel)."""
+    from complaints.quality.keys import key_records
+
+    n = 20_000
+    ids = [f"c{i % 7000}" for i in range(n)]  # repeated ids: rows differ in the other column
+    body = [f"isi {i}" for i in range(n)]
+    whole = pa.table({"complaint_id": ids, "updated_at": pa.array([T1] * n), "body": body})
+    table = pa.Table.from_batches(whole.to_batches(max_chunksize=997))
+    records = key_records(table, 5, [i % 3 == 0 for i in range(n)])
+    assert records["pos"].to_pylist() == list(range(5, 5 + n))
+    assert records["bad"].to_pylist()[:4] == [True, False, False, True]
+    single = [key_records(table.slice(i, 1), 0, [False])["h"][0].as_py() for i in (0, 4321, n - 1)]
+    got = records["h"].to_pylist()
+    assert [got[0], got[4321], got[n - 1]] == single
+    assert len(set(got)) == n  # every row differs from every other: so do the hashes

@@ -12,6 +12,7 @@ to each other, as in pandas' ``duplicated``.
 
 from __future__ import annotations
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.dataset as ds
 
@@ -57,12 +58,15 @@ def key_records(table: pa.Table, offset: int, bad) -> pa.Table:
         try:
             con.register("batch", values.append_column("_pos", pa.array(range(n), pa.int64())))
             cols = ", ".join(_quoted(c) for c in values.column_names)
-            sql = f"SELECT hash({cols}) AS h FROM batch ORDER BY _pos"  # noqa: S608
-            hashes = con.sql(sql).to_arrow_table()["h"]
+            sql = f"SELECT _pos, hash({cols}) AS h FROM batch"  # noqa: S608
+            found = con.sql(sql).to_arrow_table()
         finally:
             con.close()
+        # put back in row order with numpy (an ORDER BY _pos was half of this function's time)
+        hashes = np.empty(n, np.uint64)
+        hashes[found["_pos"].to_numpy()] = found["h"].to_numpy()
     else:
-        hashes = pa.array([0] * n, pa.uint64())
+        hashes = np.zeros(n, np.uint64)
     positions = pa.array(range(offset, offset + n), pa.int64())
     return pa.table(
         [
@@ -70,7 +74,7 @@ def key_records(table: pa.Table, offset: int, bad) -> pa.Table:
             table["_row"].cast(pa.int64()) if "_row" in table.column_names else positions,
             table["complaint_id"],
             table["updated_at"],
-            hashes,
+            pa.array(hashes, pa.uint64()),
             pa.array(bad, pa.bool_()),
         ],
         schema=KEY_RECORD_SCHEMA,
