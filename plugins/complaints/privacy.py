@@ -236,13 +236,8 @@ def mask_texts(values: Any) -> pa.Array | pa.ChunkedArray:
 def _mask_array(values: pa.Array) -> pa.Array:
     # the rules run only on texts with an "@" or a run of 10 digits (every NIK or phone match
     # holds one): the others cannot change
-    candidates = pc.fill_null(
-        pc.or_(
-            pc.match_substring(values, "@"),
-            pc.match_substring_regex(values, MASK_CANDIDATE_DIGITS),
-        ),
-        False,
-    )
+    # (one regex with both: half the time of a substring search and a regex)
+    candidates = pc.fill_null(pc.match_substring_regex(values, "@|" + MASK_CANDIDATE_DIGITS), False)
     if not pc.any(candidates).as_py():
         return values
     masked = values.filter(candidates)
