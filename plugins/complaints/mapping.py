@@ -240,13 +240,14 @@ class _Mapper:
     def split(self) -> MappedBatch:
         row_numbers = self.raw.column("_row").combine_chunks()
         reasons_per_row, rejected = _collect(self.reasons, self.n)
-        keep = pa.array(~rejected)
         fields = [pa.field(f.name, f.type) for f in canonical.schema()]
         table = pa.Table.from_arrays(
             [self.out[f.name] for f in fields] + [row_numbers],
             schema=pa.schema([*fields, pa.field("_row", pa.int64())]),
         )
-        rows = table.filter(keep).cast(rows_schema())
+        if rejected.any():  # else no filtered copy of every column
+            table = table.filter(pa.array(~rejected))
+        rows = table.cast(rows_schema())
         reject_idx = np.flatnonzero(rejected)
         rejects = pa.Table.from_arrays(
             [
