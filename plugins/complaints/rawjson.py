@@ -2,7 +2,8 @@
 
 ``records_json(table)`` gives, for every row, exactly ``json.dumps(row_dict, ensure_ascii=...,
 default=str)`` of ``table.to_pylist()`` (columns in table order, ``_row`` left out), but builds
-the text with Arrow string kernels instead of a Python call per row. Only values that need a
+the text with Arrow string kernels instead of a Python call per row (a small table, the usual
+quarantine of a source-day, is dumped row by row: faster there). Only values that need a
 ``\\uXXXX`` escape (control characters, and non-ASCII text when ``ensure_ascii``) go through
 the ``json`` module's own C string encoder, value by value.
 """
@@ -20,6 +21,9 @@ _SHORT_ESCAPES = (("\\", "\\\\"), ('"', '\\"'), ("\n", "\\n"), ("\r", "\\r"), ("
                   ("\b", "\\b"), ("\f", "\\f"))  # fmt: skip
 _OTHER_CONTROL = r"[\x00-\x07\x0b\x0e-\x1f]"
 _NON_PRINTABLE_ASCII = r"[^\x20-\x7e]"  # ensure_ascii escapes these too (DEL and non-ASCII)
+#: up to this many rows ``json.dumps`` of each row is faster than the column kernels, whose cost
+#: is mostly per column (9.4 against 0.45 ms for 15 rows of 23 columns; even at ~1,000 rows)
+ROW_AT_A_TIME = 500
 
 
 def _encoder(ensure_ascii: bool):
@@ -64,6 +68,9 @@ def records_json(table: pa.Table, *, ensure_ascii: bool) -> pa.Array:
         return pa.array([], pa.string())
     if not names:
         return pa.array(["{}"] * table.num_rows, pa.string())
+    if table.num_rows <= ROW_AT_A_TIME:  # names are unique (connectors make them so)
+        rows = table.select(names).to_pylist()
+        return pa.array([json.dumps(r, ensure_ascii=ensure_ascii, default=str) for r in rows])
     pieces: list = []
     for i, name in enumerate(names):
         key = json.dumps(name, ensure_ascii=ensure_ascii)

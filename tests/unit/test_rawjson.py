@@ -7,14 +7,18 @@ import json
 import pyarrow as pa
 import pytest
 
+from complaints import rawjson
 from complaints.rawjson import records_json
 
 TEXTS = ['plain', 'quote " and \\ backslash', "new\nline\ttab\r\b\f", "bell \x07 vt \x0b del \x7f",
          "Jalan Raya Bogor – é ü 漢字 😀", "", None, "/slash/"]  # fmt: skip
 
 
+@pytest.mark.parametrize("row_at_a_time", [0, 1000])
 @pytest.mark.parametrize("ensure_ascii", [True, False])
-def test_same_text_as_json_dumps(ensure_ascii):
+def test_same_text_as_json_dumps(ensure_ascii, row_at_a_time, monkeypatch):
+    """Column kernels (row_at_a_time 0) and json.dumps per row give the same texts."""
+    monkeypatch.setattr(rawjson, "ROW_AT_A_TIME", row_at_a_time)
     n = len(TEXTS)
     table = pa.table(
         {
