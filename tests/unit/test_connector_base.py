@@ -8,9 +8,17 @@ from decimal import Decimal
 from types import SimpleNamespace as NS
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from complaints.connectors import SourceError, Window, open_connector
-from complaints.connectors.base import UpdatedTracker, iso_utc, records_to_table, to_text
+from complaints.connectors.base import (
+    UpdatedTracker,
+    iso_utc,
+    records_to_table,
+    text_array,
+    to_text,
+)
 from complaints.connectors.file_formats import (
     FileStats,
     UnreadableFile,
@@ -59,6 +67,30 @@ def test_window_rejects_an_unknown_time_zone():
 )
 def test_values_become_text(value, text):
     assert to_text(value) == text
+
+
+@settings(deadline=None)  # the first call imports and warms up Arrow's converters
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text(),
+            st.integers(),
+            st.booleans(),
+            st.floats(allow_nan=True),
+            st.binary(max_size=8),
+        ),
+        max_size=30,
+    ),
+    st.sampled_from(["any", "text", "int"]),
+)
+def test_text_array_is_to_text_of_every_value(values, only):
+    """Columns of texts or of integers (with nulls) are converted by Arrow: the same texts."""
+    if only == "text":
+        values = [v if v is None or isinstance(v, str) else str(v) for v in values]
+    elif only == "int":  # bools are not ints here: they become true/false
+        values = [v if v is None or type(v) is int else len(str(v)) for v in values]
+    assert text_array(values).to_pylist() == [to_text(v) for v in values]
 
 
 def test_records_to_table_unions_columns_and_nulls_the_absent():
