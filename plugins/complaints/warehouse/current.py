@@ -33,8 +33,9 @@ from complaints.warehouse.storage import Storage
 DEFAULT_TZ = "Asia/Jakarta"
 #: rows per batch a merge query hands to the Parquet writer
 BATCH_ROWS = 65_536
-#: a day with more new current rows has them materialised before the months are written: joining
-#: and sorting 10,000,000 full rows in one query ran out of DuckDB's memory (3,000,000 did not)
+#: a day with more new current rows (that needed ranking) has them materialised before the months
+#: are written: joining and sorting 10,000,000 full rows in one query ran out of DuckDB's memory
+#: (3,000,000 did not; measured when the month query still sorted, kept as the safe side)
 JOIN_IN_QUERY_ROWS = 1_000_000
 
 
