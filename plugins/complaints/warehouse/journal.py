@@ -63,10 +63,6 @@ class Transaction:
         self.moves.append((staged, final))
         self._expected[staged] = table.num_rows
 
-    def put_batches(self, final: str, schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> int:
-        """Stage a file streamed from ``batches``; returns its rows. No rows stages nothing."""
-        return self.add_written(final, self.write_batches(final, schema, batches))
-
     def put_keyed(
         self, finals: Mapping[Hashable, str], schema: pa.Schema, keyed: Iterable[tuple]
     ) -> dict[Hashable, int]:
