@@ -125,8 +125,8 @@ class DayMerge:
 
     ``new_history`` are the day's staged history files. Before the merge: ``affected`` (the
     complaints the day touches or touched before a rerun), ``new_rows`` (their new current
-    rows) and ``months`` (every partition that changes); ``partition(month)`` streams one
-    complete replacement partition. Use as a context manager (it owns a DuckDB cursor).
+    rows) and ``months`` (every partition that changes); ``partitions()`` streams the complete
+    replacement of every changed month. Use as a context manager (it owns a DuckDB cursor).
     """
 
     def __init__(self, storage: Storage, source_id: str, day: date, new_history: list[str]):
