@@ -320,6 +320,20 @@ def test_recover_removes_stage_without_journal(wh):
     assert fingerprint(wh.storage) == before
 
 
+def test_recover_removes_a_journal_killed_before_its_rename(wh):
+    """A kill inside the journal's atomic write leaves its temp file and the stage folder:
+    the transaction never committed, so both go and the warehouse is as before."""
+    publish(wh, MON, [version("A", "received", ts(MON))], "mon")
+    before = fingerprint(wh.storage)
+    txid = "source-prov-31__y"
+    wh.storage.write_parquet(f"_staging/{txid}/quarantine/part-0.parquet", pa.table({"x": [1]}))
+    wh.storage.path(f"_journal/.{txid}.json.tmp").write_text('{"txid": "source-prov-31__y", "mo')
+    wh.storage.path(f"_journal/.{txid}-other.json.tmp").write_text("{")  # no stage, same story
+    assert wh.recover() == [f"rolled back {txid}", f"rolled back {txid}-other"]
+    assert fingerprint(wh.storage) == before
+    assert not wh.storage.list_files("_staging") and not wh.storage.list_files("_journal")
+
+
 def test_bad_input_leaves_warehouse_unchanged(wh):
     publish(wh, MON, [version("A", "received", ts(MON))], "mon")
     before = fingerprint(wh.storage)

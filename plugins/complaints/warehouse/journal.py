@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import pyarrow as pa
 
 from complaints.warehouse import layout
-from complaints.warehouse.storage import Storage
+from complaints.warehouse.storage import Storage, temp_name
 
 CRASH_STEPS = ("staged", "audited", "journal", "moved_one", "moved", "deleted", "done")
 
@@ -155,15 +155,29 @@ def apply_journal(storage: Storage, journal: dict) -> None:
     crash_point("done")
 
 
+def _partial_journal(txid: str) -> str:
+    """Where a journal write killed before its rename leaves its bytes (local storage)."""
+    return f"{layout.JOURNAL}/{temp_name(txid + '.json')}"
+
+
 def _pending(storage: Storage) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Journals and stage folders on disk, by lock key."""
+    """Journals and uncommitted transactions on disk, by lock key.
+
+    A transaction is uncommitted while its stage folder exists, and also when only a
+    half-written journal (the temp file of an atomic write, killed before its rename) is
+    left of it: both are rolled back."""
     journals: dict[str, list[str]] = {}
+    stage_ids: set[str] = set()
     for rel in storage.list_files(layout.JOURNAL):
         name = rel.rsplit("/", 1)[-1]
         if name.endswith(".json") and not name.startswith("."):
             txid = name[: -len(".json")]
             journals.setdefault(_key_of(txid), []).append(txid)
-    stage_ids = set(storage.list_dirs(layout.STAGING))
+        elif name.endswith(".json.tmp"):
+            txid = name[1 : -len(".json.tmp")]
+            if rel == _partial_journal(txid):
+                stage_ids.add(txid)
+    stage_ids |= set(storage.list_dirs(layout.STAGING))
     if not storage.is_local:  # object stores have no folders of their own
         stage_ids |= {rel.split("/")[1] for rel in storage.list_files(layout.STAGING)}
     stages: dict[str, list[str]] = {}
@@ -185,6 +199,7 @@ def _recover_key(storage: Storage, key: str) -> list[str]:
     for txid in stages.get(key, []):
         if txid not in committed:
             storage.rmtree(f"{layout.STAGING}/{txid}")
+            storage.delete(_partial_journal(txid))
             done.append(f"rolled back {txid}")
     return done
 

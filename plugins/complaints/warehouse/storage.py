@@ -53,6 +53,11 @@ def writer_options(schema: pa.Schema, table: str | None = None) -> dict:
     return {"write_statistics": [n for n in schema.names if n not in NO_STATISTICS]}
 
 
+def temp_name(name: str) -> str:
+    """The hidden name a local atomic write fills before renaming it to ``name``."""
+    return f".{name}.tmp"
+
+
 class Lock:
     """An exclusive ``flock`` on ``<folder>/<key>.lock``; conflicts across processes and threads."""
 
@@ -259,7 +264,7 @@ class LocalStorage(Storage):
     def write_bytes_atomic(self, rel: str, data: bytes) -> None:
         path = self.path(rel)
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
+        tmp = path.with_name(temp_name(path.name))
         with open(tmp, "wb") as f:
             f.write(data)
             f.flush()
