@@ -5,14 +5,17 @@ run in DuckDB so that a large source-day spills to disk instead of growing the p
 share this database's ``MEMORY_LIMIT``, each call on a ``cursor()`` of its own. Opening a
 database costs ~40 ms, and a national day ingests hundreds of source-days in one process, so
 the database lives as long as the process. DuckDB cannot move its temporary folder once it has
-spilled, so the process has one, removed at exit.
+spilled, so the process has one, removed at exit. DuckDB creates it only when it first spills:
+a process killed before it spilled (a task timeout's SIGKILL) leaves nothing in the temp folder.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import tempfile
+import uuid
 from functools import lru_cache
 
 import duckdb
@@ -23,7 +26,9 @@ MEMORY_LIMIT = "256MB"
 
 @lru_cache(maxsize=1)
 def _database() -> duckdb.DuckDBPyConnection:
-    spill = tempfile.mkdtemp(prefix="complaints-duckdb-")
+    spill = os.path.join(
+        tempfile.gettempdir(), f"complaints-duckdb-{os.getpid()}-{uuid.uuid4().hex}"
+    )
     atexit.register(shutil.rmtree, spill, True)
     con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill})
     # results that need an order say so (ORDER BY); the rest may come in any order

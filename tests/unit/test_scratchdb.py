@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 SCRIPT = textwrap.dedent(
     """
@@ -27,7 +29,9 @@ SCRIPT = textwrap.dedent(
     con = scratchdb.cursor()
     limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
     spill = con.execute("select current_setting('temp_directory')").fetchone()[0]
-    print(first.num_rows, first.equals(second), limit.replace(" ", ""), "complaints-duckdb-" in spill)
+    import os
+    spilled = os.path.isdir(spill)
+    print(first.num_rows, first.equals(second), limit.replace(" ", ""), spill, spilled)
     """
 )
 
@@ -36,8 +40,26 @@ def test_key_rule_runs_twice_in_one_process_with_a_spilling_database():
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=300
     ).stdout.split()
-    rows, equal, limit, own_folder = out
+    rows, equal, limit, spill, spilled = out
     assert int(rows) == 400_000  # every key appears twice
     assert equal == "True"
     assert limit.endswith("MiB") and float(limit.removesuffix("MiB")) < 50
-    assert own_folder == "True"
+    assert Path(spill).name.startswith("complaints-duckdb-") and spilled == "True"
+    assert not Path(spill).exists()  # removed at exit
+
+
+def test_a_process_killed_before_spilling_leaves_no_folder():
+    script = (
+        "import os, signal\n"
+        "from complaints import scratchdb\n"
+        "con = scratchdb.cursor()\n"
+        "con.execute('select count(*) from range(1000)').fetchall()\n"
+        "print(con.execute(\"select current_setting('temp_directory')\").fetchone()[0], flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == -signal.SIGKILL
+    spill = Path(proc.stdout.strip())
+    assert spill.name.startswith("complaints-duckdb-") and not spill.exists()
