@@ -151,6 +151,20 @@ def test_catalog_file_works_from_anywhere(wh, tmp_path):
     assert out.stdout.split() == ["1", "0", "1"], out.stderr
 
 
+def test_catalog_refresh_removes_what_a_killed_refresh_left(wh):
+    publish(wh, MON, [version("A", "received", ts(MON))], "mon")
+    root = wh.storage.root
+    stale = [root / ".catalog.duckdb.999999.tmp", root / ".catalog.duckdb.999999.tmp.wal"]
+    for path in stale:
+        path.write_bytes(b"half a database")
+    path = wh.refresh_catalog()
+    assert not any(p.exists() for p in stale)
+    assert sorted(p.name for p in root.iterdir() if p.name.startswith(".")) == []
+    assert duckdb.connect(str(path), read_only=True).sql(
+        "select count(*) from complaint_current"
+    ).fetchall() == [(1,)]
+
+
 def test_empty_warehouse_has_typed_empty_views(wh):
     con = wh.connect()
     assert sorted(wh.tables()) == sorted(

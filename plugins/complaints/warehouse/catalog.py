@@ -144,13 +144,15 @@ def refresh_catalog(storage: Storage) -> Path:
             "use Warehouse.connect(), which reads S3 through pyarrow"
         )
     target = storage.path(layout.CATALOG_FILE)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    con = duckdb.connect(str(tmp))
-    try:
-        create_views(storage, con, persistent=True)
-        con.execute("CHECKPOINT")
-    finally:
-        con.close()
-    os.replace(tmp, target)
+    with storage.lock("catalog"):  # one refresh at a time, so a temp file found now is stale
+        for stale in target.parent.glob(f".{target.name}.*.tmp*"):  # a killed refresh's (+ .wal)
+            stale.unlink(missing_ok=True)
+        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        con = duckdb.connect(str(tmp))
+        try:
+            create_views(storage, con, persistent=True)
+            con.execute("CHECKPOINT")
+        finally:
+            con.close()
+        os.replace(tmp, target)
     return target
