@@ -127,6 +127,8 @@ def ingest_source(
         required_columns={f: mapping.columns[f] for f in canonical.MAPPING_REQUIRED},
     )
     ids = {"source_id": source_id, "day": day, "run_id": run_id}
+    for stale in Spill.sweep(settings.data_dir / "spill"):
+        log.warning("removed the spill folder of an ingest that did not finish: %s", stale)
     with Spill(settings.data_dir / "spill" / run_id) as spill:
         stream = SourceDay(spill, new_audit, lambda raw: map_batch(raw, source, mapping), ids)
 

@@ -18,17 +18,53 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.ipc as ipc
 
+from complaints.warehouse.storage import Lock
+
 
 class Spill:
+    """The parts of one ingest under ``root``. While it lives, ``<root>.lock`` next to the folder
+    is locked (taken before the folder is made, released after it is removed): ``sweep`` tells
+    a killed ingest's folder (a task timeout's SIGKILL, the OOM killer) from a live one by it."""
+
     def __init__(self, root: Path):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=False)
+        self.root.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = Lock(self.root.parent, self.root.name)
+        self._lock.acquire()
+        try:
+            self.root.mkdir(exist_ok=False)
+        except BaseException:
+            self._unlock()
+            raise
 
     def __enter__(self) -> Spill:
         return self
 
     def __exit__(self, *exc) -> None:
         self.remove()
+
+    @staticmethod
+    def sweep(parent: Path) -> list[str]:
+        """Remove the folders under ``parent`` that no live ingest holds; their names."""
+        parent = Path(parent)
+        found = {p.name for p in parent.glob("*") if p.is_dir()}
+        found |= {p.name[: -len(".lock")] for p in parent.glob("*.lock")}  # killed before mkdir
+        removed = []
+        for name in sorted(found):
+            lock = Lock(parent, name)
+            if not lock.acquire(blocking=False):
+                continue  # a live ingest's
+            try:
+                shutil.rmtree(parent / name, ignore_errors=True)
+                lock.path.unlink(missing_ok=True)
+                removed.append(name)
+            finally:
+                lock.release()
+        return removed
+
+    def _unlock(self) -> None:
+        self._lock.path.unlink(missing_ok=True)
+        self._lock.release()
 
     def path(self, kind: str, index: int) -> Path:
         return self.root / kind / f"part-{index:06d}.arrow"
@@ -56,3 +92,4 @@ class Spill:
 
     def remove(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+        self._unlock()

@@ -131,3 +131,17 @@ def test_failing_source(tmp_path, monkeypatch):
     assert tiny["run"][0]["status"] == "failed"
     assert len(tiny["quarantine"]) == 20
     assert all(q["reasons"][0].startswith("source failed: ") for q in tiny["quarantine"])
+
+
+def test_an_ingest_sweeps_what_a_killed_ingest_spilled(tmp_path, monkeypatch, caplog):
+    lapor = Lapor(tmp_path, monkeypatch)
+    spill = lapor.settings.data_dir / "spill"
+    killed = spill / "run-2026-10-01-killed"  # as a SIGKILLed ingest leaves it: parts, no lock
+    (killed / "raw").mkdir(parents=True)
+    (killed / "raw" / "part-000000.arrow").write_bytes(b"rows of a day")
+    lapor.drop_text("ekspor.csv", csv_text(good_rows(5)))
+    out = lapor.ingest()
+    reconcile(out)
+    assert out.run["status"] == "published"
+    assert list(spill.iterdir()) == []  # the killed one swept, this run's own removed
+    assert "run-2026-10-01-killed" in caplog.text
