@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 import time
 from datetime import UTC, date, datetime
@@ -264,3 +265,82 @@ def test_unreachable_server_fails_after_retries(settings, monkeypatch):
         read_all(conn)
     assert conn.requests == 2
     assert TOKEN not in str(info.value)
+
+
+def _self_signed(cert_path, key_path) -> None:
+    import ipaddress
+    from datetime import timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+
+
+@pytest.fixture
+def tls_api(tmp_path, monkeypatch):
+    """The same API over HTTPS with a self-signed certificate for 127.0.0.1."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    _self_signed(cert, key)
+    api = Api()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), make_handler(api))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    host, port = server.server_address
+    monkeypatch.setenv("AIRFLOW_CONN_LAPOR_TEST", f"https://:{TOKEN}@{host}:{port}")
+    yield api, cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_verifies_the_certificate_with_one_shared_context(tls_api, settings, monkeypatch):
+    from complaints.connectors import http
+
+    api, cert = tls_api
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    http.tls_context.cache_clear()
+    with pytest.raises(SourceError, match="(?i)certificate"):
+        read_all(open_connector(source(max_attempts=1), settings))
+    assert api.requests == []  # refused before any request was sent
+
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))  # trusted as a deployment would configure it
+    http.tls_context.cache_clear()
+    try:
+        first = read_all(open_connector(source(), settings))
+        second = read_all(open_connector(source(), settings))
+        assert sum(t.num_rows for t in first) == sum(t.num_rows for t in second) == 6
+        assert http.tls_context.cache_info().misses == 1  # one context for both reads
+        assert http.tls_context().verify_mode == ssl.CERT_REQUIRED
+    finally:
+        http.tls_context.cache_clear()

@@ -15,6 +15,8 @@ Options: ``path`` (default ``/api/v1/sources/{source_id}/complaints``), ``page_s
 Retried: 5xx, 429 (honouring Retry-After, seconds or HTTP-date), timeouts, dropped connections,
 bodies that are not JSON (a cut-off transfer). Other 4xx fail at once with the status and a short
 body excerpt. The token is sent only in the Authorization header and never logged.
+Certificates are always verified, against the system's CAs or ``SSL_CERT_FILE``'s (read once per
+process: ``tls_context``).
 """
 
 from __future__ import annotations
@@ -22,9 +24,11 @@ from __future__ import annotations
 import json
 import logging
 import random
+import ssl
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from urllib.parse import quote
 
 import httpx
@@ -37,6 +41,14 @@ from complaints.connectors.base import Connector, UpdatedTracker, Window, record
 log = logging.getLogger(__name__)
 
 DEFAULT_PATH = "/api/v1/sources/{source_id}/complaints"
+
+
+@lru_cache(maxsize=1)
+def tls_context() -> ssl.SSLContext:
+    """The certificate-verifying context every read shares, as httpx builds by default (the
+    system's or ``SSL_CERT_FILE``'s CAs). Building it loads the CA bundle, ~17 ms: a client of
+    its own per source-day cost 146 national sources ~2.5 s."""
+    return httpx.create_ssl_context()
 
 
 class _Retryable(Exception):
@@ -188,7 +200,7 @@ class HttpConnector(Connector):
             headers["Authorization"] = f"Bearer {self.conn.password}"
         pending: list[dict] = []
         page: int | None = 1
-        with httpx.Client(headers=headers, timeout=self.timeout) as client:
+        with httpx.Client(headers=headers, timeout=self.timeout, verify=tls_context()) as client:
             while page is not None:
                 params = {
                     "updated_since": window.start_iso,
