@@ -1,6 +1,6 @@
 """Write-audit-publish with a redo journal.
 
-1. **write**: every new file goes to ``_staging/<txid>/<final path>``;
+1. **write**: every new file goes to ``_staging/<txid>/<final path, quoted into one name>``;
 2. **audit**: each staged file is re-read (row count from its footer) and compared;
 3. **publish**: ``_journal/<txid>.json`` lists the (staged -> final) moves and the files to
    delete; it is written atomically (temp file, fsync, rename). Its existence is the commit
@@ -22,6 +22,7 @@ import signal
 import uuid
 from collections.abc import Hashable, Iterable, Mapping
 from datetime import UTC, datetime
+from urllib.parse import quote
 
 import pyarrow as pa
 
@@ -93,8 +94,10 @@ class Transaction:
         return rows
 
     def staged(self, final: str) -> str:
-        """Where ``final`` is written until the transaction is applied."""
-        return f"{self.stage_dir}/{final}"
+        """Where ``final`` is written until the transaction is applied: directly in the stage
+        folder, its path quoted into the name. A new folder costs ~0.13 ms here, and mirroring
+        each final folder cost ~15 of them per source-day (plus as many removals)."""
+        return f"{self.stage_dir}/{quote(final, safe='')}"
 
     def delete(self, final: str) -> None:
         if final not in self.deletes and final not in {f for _, f in self.moves}:
