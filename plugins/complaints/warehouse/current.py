@@ -147,8 +147,8 @@ class DayMerge:
         has_existing = bool(self._current or rerun) and self._existing()
         other = self._other_days(day, day_dir) if rerun else []
         sources = [0] + ([1] if other else []) + ([2] if has_existing else [])
-        self.affected = con.sql("SELECT count(*) FROM affected").fetchall()[0][0]
-        delivered = con.sql("SELECT count(*) FROM new_h").fetchall()[0][0]
+        counts = "SELECT (SELECT count(*) FROM affected), (SELECT count(*) FROM new_h)"
+        self.affected, delivered = con.sql(counts).fetchall()[0]
         if sources == [0] and self.affected == delivered:
             # every complaint of the day is new to current and delivered once: its one version
             # is its current row, no ranking or join back (~1 s of a 1,000,000-row first day)
