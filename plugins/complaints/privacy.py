@@ -37,6 +37,8 @@ MIN_KEY_BYTES = 32
 NIK_PLACEHOLDER = "[NIK]"
 PHONE_PLACEHOLDER = "[TELEPON]"
 EMAIL_PLACEHOLDER = "[EMAIL]"
+#: distinct NIKs in a batch from which they are hashed in DuckDB (``reporter_key``)
+HMAC_IN_DUCKDB_FROM = 20_000
 SECRET_PLACEHOLDER = "***"
 
 # The patterns are written in the common subset of Python `re` and RE2 (which Arrow uses): no
@@ -172,17 +174,23 @@ def _string_array(values: Any) -> pa.Array | pa.ChunkedArray:
     return values
 
 
+def _pads(key: bytes) -> tuple[bytes, bytes]:
+    """HMAC-SHA256's inner and outer padded keys (RFC 2104)."""
+    if len(key) > SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    block = key.ljust(SHA256_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in block), bytes(b ^ 0x5C for b in block)
+
+
 def _hmac_sha256_hex(key: bytes, messages: list[bytes]) -> pa.Array:
     """``hmac.new(key, m, hashlib.sha256).hexdigest()`` of each message, as a string array.
 
     RFC 2104 spelled out (the keyed inner and outer SHA-256 states are copied per message, the
     digests hexed in one go): the same values at a fraction of the per-value cost of HMAC objects.
     """
-    if len(key) > SHA256_BLOCK:
-        key = hashlib.sha256(key).digest()
-    block = key.ljust(SHA256_BLOCK, b"\0")
-    inner = hashlib.sha256(bytes(b ^ 0x36 for b in block))
-    outer = hashlib.sha256(bytes(b ^ 0x5C for b in block))
+    inner_pad, outer_pad = _pads(key)
+    inner = hashlib.sha256(inner_pad)
+    outer = hashlib.sha256(outer_pad)
     digests = []
     for message in messages:
         h = inner.copy()
@@ -199,11 +207,32 @@ def _hmac_sha256_hex(key: bytes, messages: list[bytes]) -> pa.Array:
     return hexed.cast(pa.string())  # raises, rather than wraps, past 2 GiB
 
 
+def _hmac_sha256_hex_duckdb(key: bytes, messages: pa.Array) -> tuple[pa.Array, pa.Array]:
+    """The same digests as ``_hmac_sha256_hex`` computed by DuckDB, as ``(messages, digests)``
+    in DuckDB's order (binary, string). Per value it costs more CPU than the Python loop
+    (~0.9 against ~0.65 us), but it runs without the GIL: the loop held the GIL for ~0.7 s of a
+    1,000,000-NIK day, while the other batch thread waited to map and check."""
+    from complaints import scratchdb  # noqa: PLC0415 - DuckDB only for big batches
+
+    inner_pad, outer_pad = _pads(key)
+    con = scratchdb.cursor()
+    try:
+        con.register("nik", pa.table({"m": messages.cast(pa.binary())}))
+        out = con.sql(
+            "SELECT m, sha256($outer || unhex(sha256($inner || m))) AS h FROM nik",
+            params={"inner": inner_pad, "outer": outer_pad},
+        ).to_arrow_table()
+    finally:
+        con.close()
+    return out["m"].combine_chunks(), out["h"].combine_chunks().cast(pa.string())
+
+
 def reporter_key(nik_values: Any, key: bytes) -> pa.Array:
     """HMAC-SHA256 hex of each NIK's digits; null, empty or digit-less values give null.
 
     A value that is not 16 digits is hashed all the same: it is personal data either way. Each
-    distinct NIK is hashed once.
+    distinct NIK is hashed once: by DuckDB from ``HMAC_IN_DUCKDB_FROM`` of them (no GIL), else
+    in Python (no query to set up: ~0.3 ms for 500 NIKs against ~2 ms).
     """
     values = _string_array(nik_values)
     if isinstance(values, pa.ChunkedArray):
@@ -211,7 +240,11 @@ def reporter_key(nik_values: Any, key: bytes) -> pa.Array:
     digits = pc.replace_substring_regex(values, r"[^0-9]", "")
     digits = pc.if_else(pc.equal(pc.utf8_length(digits), 0), pa.scalar(None, digits.type), digits)
     uniques = pc.unique(digits).drop_null()
-    hashed = _hmac_sha256_hex(key, uniques.cast(pa.binary()).to_pylist())
+    if len(uniques) >= HMAC_IN_DUCKDB_FROM:
+        uniques, hashed = _hmac_sha256_hex_duckdb(key, uniques)
+        digits = digits.cast(pa.binary())
+    else:
+        hashed = _hmac_sha256_hex(key, uniques.cast(pa.binary()).to_pylist())
     return pc.take(hashed, pc.index_in(digits, value_set=uniques))
 
 

@@ -15,6 +15,7 @@ import atexit
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from functools import lru_cache
 
@@ -22,6 +23,7 @@ import duckdb
 
 #: DuckDB's memory for one process's out-of-core work; beyond it DuckDB spills to disk
 MEMORY_LIMIT = "256MB"
+_OPENING = threading.Lock()  # batches are checked in threads: the first two must share one
 
 
 @lru_cache(maxsize=1)
@@ -38,6 +40,7 @@ def _database() -> duckdb.DuckDBPyConnection:
 
 def cursor() -> duckdb.DuckDBPyConnection:
     """A connection of its own to the process's scratch database (UTC session time zone)."""
-    con = _database().cursor()
+    with _OPENING:
+        con = _database().cursor()
     con.execute("SET TimeZone = 'UTC'")
     return con

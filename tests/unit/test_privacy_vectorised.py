@@ -39,6 +39,14 @@ def reference_mask(values):
     return values
 
 
+@pytest.fixture(params=["python", "duckdb"])
+def hmac_in(request, monkeypatch):
+    """reporter_key hashing in Python (small batches) or in DuckDB (from 20,000 NIKs)."""
+    if request.param == "duckdb":
+        monkeypatch.setattr(privacy, "HMAC_IN_DUCKDB_FROM", 1)
+    return request.param
+
+
 @pytest.fixture(scope="module")
 def export():
     src = SimpleNamespace(
@@ -54,7 +62,7 @@ def export():
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_reporter_keys_of_simulated_niks_as_before(export, key):
+def test_reporter_keys_of_simulated_niks_as_before(export, key, hmac_in):
     niks = [v or None for v in export["NIK Pelapor"]]
     assert len(niks) > 100
     assert reporter_key(pa.array(niks), key).to_pylist() == [reference_key(v, key) for v in niks]
@@ -75,7 +83,7 @@ NIK_CASES = [
 
 
 @pytest.mark.parametrize("key", KEYS)
-def test_reporter_key_edge_cases_as_before(key):
+def test_reporter_key_edge_cases_as_before(key, hmac_in):
     want = [reference_key(v, key) for v in NIK_CASES]
     assert reporter_key(NIK_CASES, key).to_pylist() == want
     chunked = pa.chunked_array([NIK_CASES[:4], NIK_CASES[4:]], pa.string())
@@ -83,6 +91,16 @@ def test_reporter_key_edge_cases_as_before(key):
     assert reporter_key(pa.array(NIK_CASES).dictionary_encode(), key).to_pylist() == want
     assert reporter_key(pa.array([None, ""], pa.string()), key).to_pylist() == [None, None]
     assert reporter_key(pa.array([], pa.string()), key).to_pylist() == []
+
+
+def test_a_big_batch_is_hashed_in_duckdb_to_the_same_keys(monkeypatch):
+    monkeypatch.setattr(privacy, "_hmac_sha256_hex", None)  # not the Python loop
+    n = privacy.HMAC_IN_DUCKDB_FROM + 500
+    niks = [f"3171{i:012d}" for i in range(n)] + ["3171 0000 0000 0007", None, "-"]
+    key = KEYS[0]
+    got = reporter_key(pa.array(niks[::-1]), key)
+    assert got.type == pa.string()
+    assert got.to_pylist() == [reference_key(v, key) for v in niks[::-1]]
 
 
 def assert_masked_as_before(values):
