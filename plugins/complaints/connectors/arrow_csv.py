@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 from pyarrow import csv as pacsv
 
 from complaints.connectors.base import rows_to_table
+from complaints.connectors.filescan import scan
 
 BLOCK_BYTES = 1 << 20
 _SCAN = 1 << 22
@@ -53,21 +54,20 @@ def arrow_encoding(path: Path, encoding: str, *, fixed: bool, per_line: bool) ->
     name = codecs.lookup(encoding).name
     if name not in _DECODERS:
         return None
+    if scan(path).nul:  # remembered from the claim's pass over the file
+        return None
     tail = b""
     with path.open("rb") as fh:
         head = fh.read(len(codecs.BOM_UTF8))
         if head == codecs.BOM_UTF8 and (per_line or (fixed and name == "utf-8")):
             return None
         fh.seek(0)
-        while chunk := fh.read(_SCAN):
-            if b"\x00" in chunk:
+        while per_line and (chunk := fh.read(_SCAN)):
+            data = tail + chunk
+            cut = data.rfind(b"\n") + 1
+            if _not_cp1252_alike(data[:cut]):
                 return None
-            if per_line:
-                data = tail + chunk
-                cut = data.rfind(b"\n") + 1
-                if _not_cp1252_alike(data[:cut]):
-                    return None
-                tail = data[cut:]
+            tail = data[cut:]
     if per_line and _not_cp1252_alike(tail):
         return None
     return _DECODERS[name] or "utf-8"

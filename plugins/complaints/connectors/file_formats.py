@@ -28,6 +28,7 @@ import pyarrow as pa
 
 from complaints.connectors.arrow_csv import NotExact, arrow_batches, arrow_encoding
 from complaints.connectors.base import records_to_table, rows_to_table, to_text
+from complaints.connectors.filescan import scan
 from complaints.connectors.json_stream import JsonStream, UnreadableFile, json_records
 
 DELIMITED = (".csv", ".tsv", ".txt")
@@ -75,18 +76,19 @@ def _encoding(path: Path, opts: ReadOptions) -> str:
 
 
 def detect_encoding(path: Path) -> str:
-    """``utf-8-sig`` if the whole file decodes as UTF-8, else ``cp1252`` if that decodes."""
-    for encoding in ("utf-8-sig", "cp1252"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with path.open("rb") as fh:
-                while chunk := fh.read(_CHUNK):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    raise UnreadableFile("not text: neither UTF-8 nor Windows-1252")
+    """``utf-8-sig`` if the whole file decodes as UTF-8 (``filescan``: usually remembered from
+    the claim), else ``cp1252`` if that decodes."""
+    if scan(path).utf8:
+        return "utf-8-sig"
+    decoder = codecs.getincrementaldecoder("cp1252")()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise UnreadableFile("not text: neither UTF-8 nor Windows-1252") from None
+    return "cp1252"
 
 
 class _text_lines:  # noqa: N801 - used like open()

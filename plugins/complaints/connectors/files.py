@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
-import hashlib
 import json
 import logging
 import os
@@ -45,6 +44,7 @@ from complaints.connectors.file_formats import (
     UnreadableFile,
     read_any,
 )
+from complaints.connectors.filescan import scan
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +53,9 @@ IN_PROGRESS = (".part", ".tmp", ".crdownload", ".partial")
 
 
 def sha256_of(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
+    """Size and SHA-256 of a file; its ``filescan`` is remembered for reading it next."""
+    found = scan(path)
+    return found.size, found.sha256
 
 
 def unsafe_reason(folder: Path, name: str) -> str | None:
