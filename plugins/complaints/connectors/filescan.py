@@ -5,8 +5,9 @@ which starts by decoding the whole file to tell UTF-8 from Windows-1252 and by l
 bytes: three passes over a file that can be hundreds of MB, one after another, before its first
 row is read (0.6 s of a 445 MB file). ``scan`` makes them one pass (0.45 s; hashing in a second
 thread was no faster on this 2-core machine) and remembers the result for the file as it is
-(path, size, modification time, inode), so the reader's questions cost nothing after the claim.
-A file that changed is scanned again; a scan during which it changed is not remembered.
+(path, size, modification and change times, inode), so the reader's questions cost nothing
+after the claim. A file that changed is scanned again; a scan during which it changed is not
+remembered.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class FileScan:
 
 def _identity(path: Path) -> tuple:
     st = os.stat(path)
-    return (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ino, st.st_dev)
+    return (os.path.abspath(path), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
 
 
 def scan(path: Path) -> FileScan:
