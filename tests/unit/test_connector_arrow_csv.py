@@ -242,3 +242,18 @@ def test_most_generated_files_stay_in_pyarrow(tmp_path, monkeypatch, handovers):
         except UnreadableFile:
             continue  # a mixed file with UTF-8 bytes Windows-1252 lacks
     assert len(handovers) < 150
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "cp1252"])
+@pytest.mark.parametrize("size", [2, 3, 5, 8, 64])
+def test_blocks_hold_the_whole_file_and_never_part_a_crlf(tmp_path, encoding, size):
+    rnd = random.Random(size)
+    text = "".join(rnd.choice(["a", "\r\n", "\r", "\n", "\u00e9", ","]) for _ in range(500))
+    path = tmp_path / "f.csv"
+    path.write_bytes(text.encode(encoding))
+    with arrow_csv._Utf8Blocks(path, encoding) as source:
+        blocks = list(iter(lambda: source.read(size), b""))
+    assert b"".join(blocks).decode() == text
+    assert all(0 < len(b) <= size for b in blocks)
+    for block, after in zip(blocks, blocks[1:], strict=False):
+        assert not (block.endswith(b"\r") and after.startswith(b"\n"))

@@ -140,6 +140,8 @@ class _Utf8Blocks(io.RawIOBase):
         return True
 
     def read(self, size: int = -1) -> bytes:
+        if not self.cp1252 and size > len(self.pending) and not self.eof:
+            return self._read_utf8(size)
         while not self.eof and (size < 0 or len(self.pending) <= size):
             chunk = self.fh.read(max(size, BLOCK_BYTES))
             self.eof = not chunk
@@ -149,6 +151,22 @@ class _Utf8Blocks(io.RawIOBase):
             cut -= 1
         out, self.pending = self.pending[:cut], self.pending[cut:]
         return out
+
+    def _read_utf8(self, size: int) -> bytes:
+        """A UTF-8 file's next ``size`` bytes as read, without copying them into and out of
+        ``pending`` (that cost four copies of the file and fresh pages for each): at most the
+        ``\r`` that ends a read waits for the next one, in case an LF follows."""
+        chunk = self.fh.read(size - len(self.pending))
+        if not chunk:
+            self.eof = True
+            out, self.pending = self.pending, b""
+            return out
+        if self.pending:
+            chunk = self.pending + chunk
+        self.pending = b""
+        if chunk.endswith(b"\r") and len(chunk) > 1:
+            chunk, self.pending = chunk[:-1], b"\r"
+        return chunk
 
     def close(self) -> None:
         self.fh.close()
