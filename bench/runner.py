@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from statistics import median
 
@@ -47,21 +48,33 @@ def run_task(
     return result
 
 
-def repeat(task: str, args_for, n: int, **kw) -> dict:
-    """``n`` runs, each in a fresh scratch folder; the median of seconds and of peak RSS."""
-    runs = []
+def interleaved(runs: Mapping[str, Callable[[Path, int], dict]], n: int) -> dict[str, dict]:
+    """``n`` rounds, each calling every ``runs[name](root, i)`` once in turn (A B A B ...), each
+    in a fresh scratch folder: a change in the machine's speed while they run (this machine's
+    varied by 30 % within an hour) falls on each alike, not on whichever ran last. Per name,
+    the median of seconds and of peak RSS and every run."""
+    results: dict[str, list[dict]] = {name: [] for name in runs}
     for i in range(n):
-        root = Path(tempfile.mkdtemp(prefix=f"bench-{task}-", dir=scratch_dir()))
-        try:
-            runs.append(run_task(task, args_for(root, i), **kw))
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
+        for name, run in runs.items():
+            root = Path(tempfile.mkdtemp(prefix=f"bench-{name}-", dir=scratch_dir()))
+            try:
+                results[name].append(run(root, i))
+            finally:
+                shutil.rmtree(root, ignore_errors=True)
     return {
-        "seconds": median(r["seconds"] for r in runs),
-        "peak_rss_mb": median(r["peak_rss_mb"] for r in runs),
-        "all_seconds": [round(r["seconds"], 3) for r in runs],
-        "runs": runs,
+        name: {
+            "seconds": median(r["seconds"] for r in rs),
+            "peak_rss_mb": median(r["peak_rss_mb"] for r in rs),
+            "all_seconds": [round(r["seconds"], 3) for r in rs],
+            "runs": rs,
+        }
+        for name, rs in results.items()
     }
+
+
+def repeat(task: str, args_for, n: int, **kw) -> dict:
+    """``n`` runs of one worker task (see ``interleaved``)."""
+    return interleaved({task: lambda root, i: run_task(task, args_for(root, i), **kw)}, n)[task]
 
 
 def scratch_dir() -> Path:

@@ -56,3 +56,25 @@ def test_a_worker_reports_its_own_peak_memory_not_its_parents(tmp_path):
     del ballast
     assert result["vm_hwm_mb"] is not None
     assert 0 < result["peak_rss_mb"] == result["vm_hwm_mb"] < 500
+
+
+def test_interleaved_runs_take_turns_and_give_medians(tmp_path):
+    runner = pytest.importorskip("bench.runner")
+    calls, roots = [], set()
+
+    def fake(name, seconds):
+        def run(root, i):
+            assert root.is_dir() and root not in roots  # a fresh scratch folder each
+            roots.add(root)
+            calls.append((name, i))
+            return {"seconds": seconds[i], "peak_rss_mb": 10.0 * (i + 1)}
+
+        return run
+
+    out = runner.interleaved(
+        {"base": fake("base", [3.0, 1.0, 2.0]), "pipe": fake("pipe", [9.0, 7.0, 8.0])}, 3
+    )
+    assert calls == [("base", 0), ("pipe", 0), ("base", 1), ("pipe", 1), ("base", 2), ("pipe", 2)]
+    assert out["base"]["seconds"] == 2.0 and out["pipe"]["seconds"] == 8.0
+    assert out["pipe"]["all_seconds"] == [9.0, 7.0, 8.0] and out["pipe"]["peak_rss_mb"] == 20.0
+    assert not any(root.exists() for root in roots)  # scratch folders removed
