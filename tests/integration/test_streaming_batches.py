@@ -10,8 +10,10 @@ results stored for GX, complaint_history, complaint_current, raw and quarantine.
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from bad_input_support import (
+    DAY,
     FIXTURES,
     HEADER,
     SOURCE_ID,
@@ -145,3 +147,34 @@ def test_an_ingest_sweeps_what_a_killed_ingest_spilled(tmp_path, monkeypatch, ca
     assert out.run["status"] == "published"
     assert list(spill.iterdir()) == []  # the killed one swept, this run's own removed
     assert "run-2026-10-01-killed" in caplog.text
+
+
+def test_keys_shared_with_a_checked_out_row_and_copies_across_batches(tmp_path, monkeypatch):
+    """Row hashes are only computed for rows whose key repeats, from the spilled parts: a row
+    the row checks quarantined still tells a copy from a conflicting version."""
+    rows = good_rows(200)  # row numbers 0..199 (LPR-00001 ...)
+    later = (DAY + timedelta(days=2)).strftime("%d/%m/%Y 09:00")
+    rows.append(good_row(3, **{"Tanggal Lapor": later}))  # 200: LPR-00003's key (2), checked out
+    rows.append(good_row(7))  # 201: an exact copy of LPR-00007 (6)
+    rows.append(good_row(9, **{"Isi Laporan": "Isi lain"}))  # 202: conflicts with LPR-00009 (8)
+    rows.append(good_row(12, **{"Tanggal Lapor": later}))  # 203: LPR-00012's key (11), checked out
+    rows.append(good_row(12, **{"Tanggal Lapor": later}))  # 204: and its exact copy
+
+    tiny, large = _ingest_twice(
+        tmp_path, monkeypatch, lambda lapor: lapor.drop_text("a.csv", csv_text(rows))
+    )
+    _same(tiny, large)
+    reasons = {q["row_number"]: list(q["reasons"]) for q in tiny["quarantine"]}
+    conflict, copy = "conflicting versions of complaint_id and updated_at", "duplicate row"
+    late = "submitted_at after as_of"
+    # what hashing every row gave (measured at the commit before hashing only repeated keys)
+    assert reasons == {
+        2: [conflict],  # LPR-00003 and its checked-out other version
+        8: [conflict],  # LPR-00009 and its other text
+        11: [conflict],  # LPR-00012 and its two checked-out copies
+        200: [late, conflict],
+        201: [copy],  # LPR-00007's exact copy
+        202: [conflict],
+        203: [late, conflict],
+        204: [late, copy, conflict],
+    }

@@ -107,3 +107,62 @@ def test_key_records_hash_each_row_in_place():
     got = records["h"].to_pylist()
     assert [got[0], got[4321], got[n - 1]] == single
     assert len(set(got)) == n  # every row differs from every other: so do the hashes
+
+
+def _rows_table(rows: list[tuple]) -> pa.Table:
+    """Canonical-like rows from ``(complaint_id, updated_at, body)`` with ``_row`` 10, 11 ..."""
+    return pa.table(
+        {
+            "complaint_id": pa.array([r[0] for r in rows], pa.string()),
+            "updated_at": pa.array(
+                [r[1] for r in rows], KEY_RECORD_SCHEMA.field("updated_at").type
+            ),
+            "body": pa.array([r[2] for r in rows], pa.string()),
+            "_row": pa.array(range(10, 10 + len(rows)), pa.int64()),
+        }
+    )
+
+
+LAZY_CASES = {
+    "unique": [("a", T1, "x"), ("a", T2, "x"), ("b", T1, "y")],
+    "copy": [("a", T1, "x"), ("b", T1, "y"), ("a", T1, "x")],
+    "conflict": [("a", T1, "x"), ("a", T1, "z"), ("b", T2, "y")],
+    "copy and conflict": [("a", T1, "x"), ("a", T1, "x"), ("a", T1, "z"), ("c", T1, None)],
+    "null ids": [(None, T1, "x"), (None, T1, "x"), ("a", T1, "y")],
+    "null both": [(None, None, "x"), ("a", T1, "y"), (None, None, "z")],
+}
+
+
+@pytest.mark.parametrize("name", list(LAZY_CASES))
+@pytest.mark.parametrize("bad_at", [(), (1,), (0, 2)])
+def test_hashing_only_the_repeated_rows_gives_what_hashing_every_row_gives(
+    name, bad_at, monkeypatch
+):
+    from complaints.quality.keys import key_records, row_hashes
+
+    table = _rows_table(LAZY_CASES[name])
+    bad = [i in bad_at for i in range(table.num_rows)]
+    eager = key_duplicates(key_records(table, 3, bad))
+    asked = []
+
+    def hashes(rows):
+        asked.append(sorted(rows.tolist()))
+        return row_hashes(table.filter(pa.compute.is_in(table["_row"], pa.array(rows))))
+
+    for shortcut in (True, False):  # in memory first, and always the query
+        with monkeypatch.context() as m:
+            if not shortcut:
+                m.setattr(keys_mod, "UNIQUE_CHECK_ROWS", -1)
+            lazy = key_duplicates(key_records(table, 3, bad, hashed=False), hashes)
+        assert lazy.equals(eager)
+    assert all(a == sorted(eager["_row"].to_pylist()) for a in asked)  # only the repeated rows
+    assert (asked == []) == (name == "unique")
+
+
+def test_missing_hashes_are_an_error_not_fewer_duplicates():
+    from complaints.quality.keys import key_records, row_hashes
+
+    table = _rows_table(LAZY_CASES["copy"])
+    records = key_records(table, 0, [False] * 3, hashed=False)
+    with pytest.raises(RuntimeError, match="hashes for 1 of 2"):
+        key_duplicates(records, lambda rows: row_hashes(table.slice(0, 1)))

@@ -16,7 +16,7 @@ are the same whatever the batch sizes (in validate mode GX needs the day's rows 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -89,11 +89,13 @@ class AuditResult:
 
 @dataclass(frozen=True)
 class BatchOutcome:
-    """One batch on its own: valid candidates (canonical + ``_row``), quarantine, key records."""
+    """One batch on its own: valid candidates (canonical + ``_row``), quarantine, key records;
+    without hashed keys also ``checked_out``: the canonical rows the row checks quarantined."""
 
     valid: pa.Table
     quarantine: pa.Table
     keys: pa.Table
+    checked_out: pa.Table | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +202,7 @@ class DayAudit:
         volume_factor: float | None = None,
         result_format: str = gx_runner.DEFAULT_RESULT_FORMAT,
         gx_mode: str | None = None,
+        hash_keys: bool = True,
     ) -> None:
         self.mode = gx_mode or gx_runner.gx_mode()
         if self.mode not in gx_runner.GX_MODES:
@@ -210,6 +213,9 @@ class DayAudit:
         self.threshold, self.min_bad_rows = threshold, min_bad_rows
         self.gx_dir, self.result_format = gx_dir, result_format
         self.required_columns = required_columns
+        # without: key records carry no row hash, and ``finish`` asks for the hashes of the
+        # rows whose key repeats (the caller kept the valid and ``checked_out`` rows)
+        self.hash_keys = hash_keys
         self.raw_columns: dict[str, None] = {}
         self.schema_problems: dict[str, None] = {}
         self.rule_counts: Counter = Counter()
@@ -239,12 +245,13 @@ class DayAudit:
                 self.results.add(suite, results, self.mapped)
         quarantine = quarantine_rows(reason_parts(table, row_checks, rejects, raw), raw, **self.ids)
         bad = np.isin(table["_row"].to_numpy(), quarantine["row_number"].to_numpy())
-        keys = key_records(table, self.mapped, bad)
+        keys = key_records(table, self.mapped, bad, hashed=self.hash_keys)
         self.mapped += table.num_rows
         valid = table.filter(pa.array(~bad)) if bad.any() else table  # a copy of every column
         self.valid += valid.num_rows
         self.quarantined += quarantine.num_rows
-        return BatchOutcome(valid=valid, quarantine=quarantine, keys=keys)
+        checked_out = None if self.hash_keys else table.filter(pa.array(bad))
+        return BatchOutcome(valid=valid, quarantine=quarantine, keys=keys, checked_out=checked_out)
 
     def _key_rule(self, dups: pa.Table) -> None:
         self.rule_counts[KEY_RULE] = dups.num_rows
@@ -277,10 +284,15 @@ class DayAudit:
         rows_read: int,
         *,
         check_required: bool = True,
+        hashes: Callable[[np.ndarray], pa.Table] | None = None,
     ) -> DayVerdict:
         """The day's verdict from all its batches' key records (``BatchOutcome.keys``);
-        ``check_required=False`` leaves out the required raw columns check."""
-        dups = key_duplicates(keys)
+        ``check_required=False`` leaves out the required raw columns check. Without
+        ``hash_keys``, ``hashes`` gives ``keys.row_hashes`` of the valid and ``checked_out``
+        rows with the given ``_row`` numbers."""
+        if not self.hash_keys and hashes is None:
+            raise ValueError("key records without hashes need finish(..., hashes=...)")
+        dups = key_duplicates(keys, hashes if not self.hash_keys else None)
         self._key_rule(dups)
         key_parts = _key_reasons(dups)
         moved = int(
