@@ -35,20 +35,15 @@ def _row(bid, what, size, value, unit, baseline=None, target="", ok=None, note="
     }
 
 
-def _ingest_file(csv: Path):
-    """B1's run of this project, for ``runner.interleaved``."""
-    return lambda r, i: runner.run_task("ingest_file", {"root": str(r), "csv": str(csv)})
+def _on_csv(task: str, csv: Path):
+    """A worker task over the B1 file in the run's scratch folder, for ``runner.interleaved``."""
+    return lambda r, i: runner.run_task(task, {"root": str(r), "csv": str(csv)})
 
 
 def b1(a, rows: list) -> None:
     csv = gen.cached_csv(a.b1_rows, FILE_SOURCE, FILE_REGION, DAY)
     both = runner.interleaved(
-        {
-            "baseline": lambda r, i: runner.run_task(
-                "csv_to_parquet", {"root": str(r), "csv": str(csv)}
-            ),
-            "pipeline": _ingest_file(csv),
-        },
+        {"baseline": _on_csv("csv_to_parquet", csv), "pipeline": _on_csv("ingest_file", csv)},
         a.repeats,
     )
     base, pipe = both["baseline"], both["pipeline"]
@@ -208,7 +203,7 @@ def b6(a, rows: list) -> None:
                 python=str(python),
                 script=[str(script), str(csv), str(r / "out"), str(r / "pipelines")],
             ),
-            "pipeline": _ingest_file(csv),
+            "pipeline": _on_csv("ingest_file", csv),
         },
         a.repeats,
     )
