@@ -17,7 +17,7 @@ from complaints.warehouse import Warehouse
 from complaints.warehouse.checksum import fingerprint
 
 
-def test_raw_is_archived_plain_and_the_queried_tables_keep_statistics(wh, settings):
+def test_raw_is_archived_plain_and_the_queried_tables_keep_statistics_and_dictionaries(wh, settings):
     publish(wh, MON, [version("A", "received", ts(MON)), version("B", "verified", ts(MON))], "r1")
     root = settings.data_dir / "warehouse"
 
@@ -32,9 +32,15 @@ def test_raw_is_archived_plain_and_the_queried_tables_keep_statistics(wh, settin
     assert history["updated_at"].is_stats_set and history["complaint_id"].is_stats_set
     assert not history["title"].is_stats_set  # free text: no statistics
     assert "DICTIONARY" in str(history["status"].encodings)
-    assert chunks("complaint_current/submitted_month=2026-10/prov-31.parquet")[
-        "submitted_at"
-    ].is_stats_set
+    current_cols = chunks("complaint_current/submitted_month=2026-10/prov-31.parquet")
+    assert current_cols["submitted_at"].is_stats_set
+    # nearly unique columns are written plain; repeating ones keep their dictionary
+    for cols in (history, current_cols):
+        for name in ("complaint_id", "reporter_key", "submitted_at", "updated_at"):
+            assert "DICTIONARY" not in str(cols[name].encodings), name
+        for name in ("status", "category", "source_id", "seen_day"):
+            assert "DICTIONARY" in str(cols[name].encodings), name
+    assert "DICTIONARY" not in str(history["version_seq"].encodings)
 
 
 @pytest.mark.parametrize(("group_rows", "buffer_rows"), [(1, 1), (2, 3), (5, 4)])
