@@ -17,7 +17,9 @@ from complaints.warehouse import Warehouse
 from complaints.warehouse.checksum import fingerprint
 
 
-def test_raw_is_archived_plain_and_the_queried_tables_keep_statistics_and_dictionaries(wh, settings):
+def test_raw_is_archived_plain_and_the_queried_tables_keep_statistics_and_dictionaries(
+    wh, settings
+):
     publish(wh, MON, [version("A", "received", ts(MON)), version("B", "verified", ts(MON))], "r1")
     root = settings.data_dir / "warehouse"
 
