@@ -167,7 +167,9 @@ def _strptime(text: pa.Array, pattern: str, naive_tz: str, fast: bool = True) ->
     ``fast``, values with every field at full width are read without a regex extraction."""
     regex = _strptime_regex(pattern)
     if regex is None:
-        return _pandas_strptime(text, pattern, naive_tz)
+        return _pandas_strptime_fixed(text, pattern, naive_tz) if fast else _pandas_strptime(
+            text, pattern, naive_tz
+        )
     out = np.full(len(text), NAT, dtype=np.int64)
     special = pc.or_(
         pc.invert(pc.string_is_ascii(text)), pc.is_in(text, value_set=pa.array(_PANDAS_WORDS))
@@ -202,6 +204,28 @@ def _strptime(text: pa.Array, pattern: str, naive_tz: str, fast: bool = True) ->
     out[np.flatnonzero(todo)[ok]] = _to_utc(
         _strptime_wall_clock(fields, len(extracted)), naive_tz, fast
     )
+    return out
+
+
+def _pandas_strptime_fixed(text: pa.Array, pattern: str, naive_tz: str) -> np.ndarray:
+    """A pattern left to pandas (ISO-like: "%Y-%m-%d %H:%M:%S"): values with every field at
+    full width and a year from 1 are computed column-wise (pandas' ISO parser reads them as
+    strptime does: same dates refused, seconds 60-61 carried; it also takes year 0, which
+    strptime refuses, so year 0 stays with pandas), the rest go through pandas. A national
+    day's SQL sources spent ~14 ms a source-day in pandas here."""
+    fixed = fast_path.fixed_width_fields(text, pattern) if pattern.isascii() else None
+    if fixed is None:
+        return _pandas_strptime(text, pattern, naive_tz)
+    done, fields = fixed
+    if "Y" in fields:
+        from_year_one = fields["Y"] >= 1
+        done[done] = from_year_one
+        fields = {name: values[from_year_one] for name, values in fields.items()}
+    out = np.full(len(text), NAT, dtype=np.int64)
+    out[done] = _to_utc(_strptime_wall_clock(fields, int(done.sum())), naive_tz, True)
+    if not done.all():
+        rest = ~done
+        out[rest] = _pandas_strptime(text.filter(rest), pattern, naive_tz)
     return out
 
 

@@ -35,6 +35,9 @@ NUMERIC_PATTERNS = (
     "%d  %m\t%Y",
     "%d/%m/%Y ",
 )
+#: patterns pandas parses with its ISO parser (``_strptime_regex`` leaves them to it); their
+#: full-width values are computed column-wise too (``_pandas_strptime_fixed``)
+ISO_PATTERNS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d", "%Y/%m/%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y%m%d")
 #: values around each directive's edges
 EDGES = {
     "d": [0, 1, 9, 10, 28, 29, 30, 31, 32, 99],
@@ -134,7 +137,7 @@ def assert_fast_as_general_and_reference(values, formats, zone):
 @settings(max_examples=300, deadline=None)
 @given(data=st.data(), zone=st.sampled_from(ZONES), skip=st.integers(0, 3), chunks=st.booleans())
 def test_numeric_patterns_as_general_path_and_reference(data, zone, skip, chunks):
-    pattern = data.draw(st.sampled_from(NUMERIC_PATTERNS))
+    pattern = data.draw(st.sampled_from(NUMERIC_PATTERNS + ISO_PATTERNS))
     value = pattern_value(pattern) | id_long_value() | OTHER_VALUES | st.none()
     values = data.draw(st.lists(value, min_size=1, max_size=40))
     array = as_array(values, skip, chunks)
@@ -162,7 +165,7 @@ def test_full_width_fields_are_what_the_general_regex_extracts(data):
         assert pc.cast(extracted.field(name), pa.int64()).to_pylist() == numbers.tolist()
 
 
-@pytest.mark.parametrize("pattern", NUMERIC_PATTERNS)
+@pytest.mark.parametrize("pattern", NUMERIC_PATTERNS + ISO_PATTERNS)
 def test_edge_grid_at_full_width_as_general_path(pattern):
     """Every directive's edge values, combined at random, at full width."""
     rng = np.random.default_rng(len(pattern))
@@ -184,6 +187,27 @@ def test_edge_grid_at_full_width_as_general_path(pattern):
         general = timeparse._strptime(array, pattern, zone, fast=False)
         bad = [(v, f, g) for v, f, g in zip(values, fast, general, strict=True) if f != g]
         assert not bad, bad[:10]
+
+
+def test_iso_like_patterns_leave_year_zero_and_other_shapes_to_pandas(monkeypatch):
+    values = ["2026-10-30 10:15:00", "0000-10-30 10:15:00", "2026-10-30T10:15:00", None,
+              "2026-10-30 10:15:60", "2026-02-30 10:15:00", "2026-1-30 10:15:00"]  # fmt: skip
+    to_pandas = []
+    pandas_strptime = timeparse._pandas_strptime
+
+    def spy(text, pattern, zone):
+        to_pandas.extend(text.to_pylist())
+        return pandas_strptime(text, pattern, zone)
+
+    monkeypatch.setattr(timeparse, "_pandas_strptime", spy)
+    got = timeparse._strptime(pa.array(values), "%Y-%m-%d %H:%M:%S", "Asia/Makassar")
+    assert to_pandas == ["0000-10-30 10:15:00", "2026-10-30T10:15:00", None, "2026-1-30 10:15:00"]
+    want = timeparse._strptime(pa.array(values), "%Y-%m-%d %H:%M:%S", "Asia/Makassar", False)
+    assert got.tolist() == want.tolist()
+    wita = dt.timezone(dt.timedelta(hours=8))
+    assert got[0] == dt.datetime(2026, 10, 30, 10, 15, tzinfo=wita).timestamp() * 1_000_000
+    assert got[4] == dt.datetime(2026, 10, 30, 10, 16, tzinfo=wita).timestamp() * 1_000_000
+    assert got[5] == NAT and got[0] != NAT and got[1] != NAT  # year 0: pandas' ISO parser
 
 
 def test_full_width_forms():
