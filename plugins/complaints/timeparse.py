@@ -167,8 +167,10 @@ def _strptime(text: pa.Array, pattern: str, naive_tz: str, fast: bool = True) ->
     ``fast``, values with every field at full width are read without a regex extraction."""
     regex = _strptime_regex(pattern)
     if regex is None:
-        return _pandas_strptime_fixed(text, pattern, naive_tz) if fast else _pandas_strptime(
-            text, pattern, naive_tz
+        return (
+            _pandas_strptime_fixed(text, pattern, naive_tz)
+            if fast
+            else _pandas_strptime(text, pattern, naive_tz)
         )
     out = np.full(len(text), NAT, dtype=np.int64)
     special = pc.or_(
