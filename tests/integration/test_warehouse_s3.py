@@ -140,6 +140,12 @@ def test_publish_rerun_and_read_back_on_s3(s3_settings, tmp_path):
     ]
     assert con.sql("select count(*) from complaint_history").fetchall()[0][0] == 5
     assert con.sql("select count(*) from quarantine").fetchall()[0][0] == 1
+    months = "from complaint_current_months('{}', '{}') order by complaint_id"
+    assert (
+        con.sql(months.format("2026-10", "2026-10")).fetchall()
+        == con.sql("from complaint_current order by complaint_id").fetchall()
+    )  # over S3 the macro filters the registered dataset
+    assert con.sql(months.format("2026-11", "2026-12")).fetchall() == []
     assert wh.last_cursor(SOURCE) == ts(date(2026, 10, 8), 0).isoformat()
     assert wh.recent_row_counts(SOURCE, before=date(2026, 10, 8)) == [2, 2, 2]
     assert not wh.storage.list_files("_staging") and not wh.storage.list_files("_journal")

@@ -249,6 +249,55 @@ def test_current_view_equals_the_files_and_prunes_by_name(wh, settings):
     ).fetchall() == [(3,)]
 
 
+def test_current_months_macro_equals_the_view_over_the_months(wh, settings):
+    """complaint_current_months(first, last) globs only those months' folders and gives the
+    view's rows, columns and types; months without files give nothing, typed."""
+    for source in ("prov-31", "kab-1"):
+        rows = [
+            version(
+                f"{source}-{m}",
+                "received",
+                ts(MON),
+                source=source,
+                submitted=datetime(2025 + m // 12, 1 + m % 12, 3, tzinfo=UTC),
+            )
+            for m in (10, 11, 12, 20, 21)
+        ]  # fmt: skip  (2025-11, 2025-12, 2026-01, 2026-09, 2026-10)
+        publish(wh, MON, rows, f"r-{source}", source=source)
+    con = wh.connect()
+    view_columns = con.sql("describe complaint_current").fetchall()
+    key = "order by complaint_id"
+    for first, last in [("2025-11", "2026-01"), ("2025-12", "2025-12"), ("2026-02", "2026-08"),
+                        ("2025-01", "2026-12"), ("2026-10", "2026-09"), ("2030-01", "2030-02")]:  # fmt: skip
+        macro = f"select * from complaint_current_months('{first}', '{last}')"  # noqa: S608
+        view = (
+            "select * from complaint_current "  # noqa: S608 - test constants
+            f"where submitted_month between '{first}' and '{last}'"
+        )
+        assert con.sql(f"describe {macro}").fetchall() == view_columns
+        got, want = con.sql(f"{macro} {key}").fetchall(), con.sql(f"{view} {key}").fetchall()
+        assert got == want, (first, last)
+    assert len(con.sql("from complaint_current_months('2025-11', '2026-01')").fetchall()) == 6
+    sql = "select count(*) from complaint_current_months('2025-01', '2026-12') where source_id = 'kab-1'"
+    plan = "".join(row[1] for row in con.execute(f"explain analyze {sql}").fetchall())
+    assert "Total Files Read: 5" in plan and "prov-31.parquet" not in plan
+    for bad in ("'2026-9'", "'2026-13'", "DATE '2026-09-01'", "NULL"):
+        with pytest.raises(duckdb.InvalidInputException, match="months are written YYYY-MM"):
+            con.sql(f"from complaint_current_months({bad}, '2026-10')").fetchall()
+    catalog = duckdb.connect(str(wh.refresh_catalog()), read_only=True)
+    assert catalog.sql(
+        "select count(*) from complaint_current_months('2026-09', '2026-10')"
+    ).fetchall() == [(4,)]
+
+
+def test_current_months_macro_on_an_empty_warehouse(wh):
+    con = wh.connect()
+    rows = con.sql("select * from complaint_current_months('2026-01', '2026-12')")
+    assert rows.fetchall() == [] and rows.columns == con.sql("from complaint_current").columns
+    with pytest.raises(duckdb.InvalidInputException, match="months are written YYYY-MM"):
+        con.sql("from complaint_current_months('x', '2026-10')").fetchall()
+
+
 def test_current_view_keeps_partition_columns_as_text(wh):
     publish(wh, MON, [version("A", "received", ts(MON))], "m")
     con = wh.connect()
