@@ -91,14 +91,16 @@ _CURRENT_FROM_NAME = (
 )
 
 
+_CURRENT_OPTIONS = "hive_partitioning=true, hive_types={'submitted_month': VARCHAR}, filename=true"
+
+
 def _parquet_view_sql(storage: LocalStorage, table: str) -> str:
     if table == layout.CURRENT:
         # every file is written with layout.current_schema(): no per-file schema probe
         # (union_by_name opens every footer at bind time), and a glob of exactly the month
         # depth so ``submitted_month`` filters prune folders
         glob = str(storage.path(table)) + "/submitted_month=*/*.parquet"
-        types = "{'submitted_month': VARCHAR}"
-        options = f"hive_partitioning=true, hive_types={types}, filename=true"
+        options = _CURRENT_OPTIONS
         select = _CURRENT_FROM_NAME
     else:
         glob = str(storage.path(table)) + "/**/*.parquet"
@@ -136,14 +138,19 @@ def _current_months_sql(storage: Storage, con: duckdb.DuckDBPyConnection) -> str
     their order and types are the view's; elsewhere (S3, no files yet) it filters the view."""
     numbers = f"{_month_number('first_month')}, {_month_number('last_month')}"
     head = f"CREATE OR REPLACE MACRO {CURRENT_MONTHS}(first_month, last_month) AS TABLE"
-    if not (isinstance(storage, LocalStorage) and parquet_files(storage, layout.CURRENT)):
+    files = parquet_files(storage, layout.CURRENT) if isinstance(storage, LocalStorage) else []
+    if not files:
         # (generate_series checks the arguments when the query is bound, rows or not)
         months = f"SELECT {_MONTH_TEXT} FROM generate_series({numbers}) t(m)"  # noqa: S608 - constants
         where = (
             f"submitted_month BETWEEN first_month AND last_month AND submitted_month IN ({months})"
         )
         return f"{head} SELECT * FROM {layout.CURRENT} WHERE {where}"  # noqa: S608 - constants
-    described = con.execute(f"DESCRIBE {layout.CURRENT}").fetchall()
+    # the view's columns, from one of its files (DESCRIBE on the view would glob them all)
+    one = storage.full(files[0]).replace("'", "''")
+    described = con.execute(
+        f"DESCRIBE {_CURRENT_FROM_NAME} FROM read_parquet('{one}', {_CURRENT_OPTIONS})"
+    ).fetchall()
     from_name = {"source_id", "institution_id"}
     # zero typed rows beside the files, so that months without files give the view's columns
     empty = ", ".join(f"CAST(NULL AS {typ}) AS {_quote(name)}" for name, typ, *_ in described)
@@ -156,12 +163,9 @@ def _current_months_sql(storage: Storage, con: duckdb.DuckDBPyConnection) -> str
         f"list_transform(generate_series({numbers}), "
         f"lambda m: '{folder}' || {_MONTH_TEXT} || '/*.parquet')"
     )
-    files = (
-        f"read_parquet({months}, hive_partitioning=true, "
-        "hive_types={'submitted_month': VARCHAR}, filename=true, allow_empty=true)"
-    )
+    reading = f"read_parquet({months}, {_CURRENT_OPTIONS}, allow_empty=true)"
     rows = f"SELECT {empty}, CAST(NULL AS VARCHAR) AS filename WHERE false"
-    return f"{head} SELECT {picked} FROM ({rows} UNION ALL BY NAME SELECT * FROM {files})"  # noqa: S608 - our own path and columns
+    return f"{head} SELECT {picked} FROM ({rows} UNION ALL BY NAME SELECT * FROM {reading})"  # noqa: S608 - our own path and columns
 
 
 def create_views(storage: Storage, con: duckdb.DuckDBPyConnection, persistent: bool) -> None:
