@@ -298,6 +298,58 @@ def test_current_months_macro_on_an_empty_warehouse(wh):
         con.sql("from complaint_current_months('x', '2026-10')").fetchall()
 
 
+def test_elapsed_days_macro_matches_timestamptz_arithmetic(wh):
+    """elapsed_days(start, end) (a catalog macro over epoch differences) gives the elapsed
+    time in days of 24 h, and comparing it with N days gives what the slow TIMESTAMPTZ
+    arithmetic ``end - start > to_days(N)`` gives, at the boundaries too."""
+    start = datetime(2026, 7, 1, 1, 30, tzinfo=UTC)
+    gaps = [timedelta(days=d) + e for d in (0, 1, 7, 20, 59, 60, 400)
+            for e in (timedelta(0), timedelta(microseconds=1), -timedelta(microseconds=1),
+                      timedelta(hours=23, minutes=59))]  # fmt: skip
+    rows = []
+    for i, gap in enumerate(gaps):
+        row = version(f"C{i:03d}", "closed", start + gap)
+        row["forwarded_at"] = start
+        rows.append(row)
+    row = version("OPEN", "in_process", start)  # not closed yet: NULL in, NULL out
+    row["forwarded_at"] = start
+    publish(wh, MON, [*rows, row], "r1")
+    for con in (wh.connect(), duckdb.connect(str(wh.refresh_catalog()), read_only=True)):
+        got = dict(
+            con.sql(
+                "select complaint_id, elapsed_days(forwarded_at, closed_at) from complaint_current"
+            ).fetchall()
+        )
+        assert got.pop("OPEN") is None
+        want = {f"C{i:03d}": gap / timedelta(days=1) for i, gap in enumerate(gaps)}
+        assert got == pytest.approx(want, abs=1e-12)
+        for n in (0, 1, 7, 20, 60):
+            fast, slow = (
+                sorted(
+                    con.sql(
+                        f"select complaint_id from complaint_current where {cond}"  # noqa: S608 - test constants
+                    ).fetchall()
+                )
+                for cond in (
+                    f"elapsed_days(forwarded_at, closed_at) > {n}",
+                    f"closed_at - forwarded_at > to_days({n})",
+                )
+            )
+            assert fast == slow and fast, n
+    assert wh.connect().sql(
+        "select elapsed_days(date '2026-07-01', date '2026-07-21')"
+    ).fetchall() == [(20.0,)]
+
+
+def test_analyst_connection_caches_footers_and_reads_local_files_on_its_workers(wh):
+    """Warehouse.connect() runs ANALYST_SETTINGS: footers cached between queries, and no
+    hand-off of local reads to DuckDB's I/O thread pool (docs/warehouse.md)."""
+    con = wh.connect()
+    settings = "select current_setting('parquet_metadata_cache'), current_setting('async_threads')"
+    assert con.sql(settings).fetchall() == [(True, 0)]
+    assert duckdb.connect().sql(settings).fetchall() != [(True, 0)]  # not DuckDB's defaults
+
+
 def test_current_view_keeps_partition_columns_as_text(wh):
     publish(wh, MON, [version("A", "received", ts(MON))], "m")
     con = wh.connect()
