@@ -32,7 +32,11 @@ def _database() -> duckdb.DuckDBPyConnection:
         tempfile.gettempdir(), f"complaints-duckdb-{os.getpid()}-{uuid.uuid4().hex}"
     )
     atexit.register(shutil.rmtree, spill, True)
-    con = duckdb.connect(config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill})
+    # the merge reads local Parquet files: on the worker threads, not through DuckDB 2's pool
+    # of I/O threads (as catalog.ANALYST_SETTINGS)
+    con = duckdb.connect(
+        config={"memory_limit": MEMORY_LIMIT, "temp_directory": spill, "async_threads": 0}
+    )
     # results that need an order say so (ORDER BY); the rest may come in any order
     con.execute("SET preserve_insertion_order = false")
     return con

@@ -29,9 +29,10 @@ SCRIPT = textwrap.dedent(
     con = scratchdb.cursor()
     limit = con.execute("select current_setting('memory_limit')").fetchone()[0]
     spill = con.execute("select current_setting('temp_directory')").fetchone()[0]
+    io_threads = con.execute("select current_setting('async_threads')").fetchone()[0]
     import os
     spilled = os.path.isdir(spill)
-    print(first.num_rows, first.equals(second), limit.replace(" ", ""), spill, spilled)
+    print(first.num_rows, first.equals(second), limit.replace(" ", ""), spill, spilled, io_threads)
     """
 )
 
@@ -40,12 +41,13 @@ def test_key_rule_runs_twice_in_one_process_with_a_spilling_database():
     out = subprocess.run(
         [sys.executable, "-c", SCRIPT], capture_output=True, text=True, check=True, timeout=300
     ).stdout.split()
-    rows, equal, limit, spill, spilled = out
+    rows, equal, limit, spill, spilled, io_threads = out
     assert int(rows) == 400_000  # every key appears twice
     assert equal == "True"
     assert limit.endswith("MiB") and float(limit.removesuffix("MiB")) < 50
     assert Path(spill).name.startswith("complaints-duckdb-") and spilled == "True"
     assert not Path(spill).exists()  # removed at exit
+    assert io_threads == "0"  # local files read on the worker threads (scratchdb._database)
 
 
 def test_a_process_killed_before_spilling_leaves_no_folder():
