@@ -124,11 +124,12 @@ def b3(a, rows: list) -> None:
         d, p, v = duck[name], pand[name], duck[f"{name}_view"]
         same = [list(x) for x in d["answer"]] == [list(x) for x in p["answer"]]
         same = same and v["answer"] == d["answer"]
-        extra = ""
+        extra, compared = "", "pandas, macro, view"
         if f"{name}_interval" in duck:
             i = duck[f"{name}_interval"]
             same = same and i["answer"] == d["answer"]
             extra = f"; with TIMESTAMPTZ arithmetic instead of elapsed_days: {i['seconds']:.3f} s"
+            compared += ", TIMESTAMPTZ form"
         rows.append(
             _row(
                 "B3",
@@ -142,7 +143,7 @@ def b3(a, rows: list) -> None:
                 f"speed-up {p['seconds'] / d['seconds']:.1f}x vs pandas; first (cold) "
                 f"{d['cold_seconds']:.2f} s; through the complaint_current view with a month "
                 f"filter instead of complaint_current_months: {v['seconds']:.3f} s{extra}; "
-                f"answers equal (pandas, macro, view): {same}; duckdb peak "
+                f"answers equal ({compared}): {same}; duckdb peak "
                 f"{duck['peak_rss_mb']:,.0f} MB, pandas peak {pand['peak_rss_mb']:,.0f} MB",
             )
         )
