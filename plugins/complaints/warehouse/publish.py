@@ -104,16 +104,34 @@ def stage_source_day(
     runs = run_table(source_id, day, run, "published")
     run_id = runs["run_id"][0].as_py()
     history = history_batches(source_id, day, versions, run_id)
+    fresh = None
+    if current.FreshCurrent.applies(storage, source_id, day):
+        fresh = current.FreshCurrent(
+            storage, lambda month: tx.staged(layout.current_file(source_id, month))
+        )
+        history = fresh.tee(history)
     parts = [(layout.HISTORY, layout.history_schema(), history), _quarantine_part(quarantine)]
     if raw is not None:
         parts.insert(0, (layout.RAW, raw.schema, batches(raw)))
-    rows = _replace_days(tx, source_id, day, parts)
+    try:
+        rows = _replace_days(tx, source_id, day, parts)
+    except BaseException:
+        if fresh is not None:
+            fresh.discard()
+        raise
+    prewritten = fresh.close() if fresh is not None else None
     history_rows = rows[layout.HISTORY]
     staged = [tx.staged(layout.day_file(layout.HISTORY, source_id, day))] if history_rows else []
     tx.put(layout.run_file(source_id, day, run_id), runs)
-    with current.DayMerge(storage, source_id, day, staged) as merge:
+    with current.DayMerge(storage, source_id, day, staged, prewritten) as merge:
         finals = {month: layout.current_file(source_id, month) for month in merge.months}
-        written = tx.put_keyed(finals, layout.current_schema(), read_ahead(merge.partitions()))
+        if merge.prewritten:
+            written = {m: tx.add_written(finals[m], prewritten[m]) for m in merge.months}
+        else:
+            if fresh is not None:  # a complaint came twice: the merge writes current
+                fresh.discard()
+            partitions = read_ahead(merge.partitions())
+            written = tx.put_keyed(finals, layout.current_schema(), partitions)
         for month, final in finals.items():
             for old in merge.old_files(month):
                 if old != final:

@@ -19,7 +19,7 @@ import fcntl
 import os
 import shutil
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -180,43 +180,18 @@ class Storage(ABC):
         table: str | None = None,
     ) -> dict[Hashable, int]:
         """Stream ``(key, batch)`` pairs, keys in any order, into one Parquet file per key
-        (``rels[key]``) of the warehouse table ``table``; rows per key (0: no file written).
-
-        A key's rows are buffered into row groups of ``ROW_GROUP_ROWS``; while more than
-        ``KEYED_BUFFER_ROWS`` rows wait over all keys, the biggest buffer is written out as a
-        smaller row group, so memory does not grow with the number of keys."""
-        rows = dict.fromkeys(rels, 0)
-        buffered: dict[Hashable, list[pa.RecordBatch]] = {}
-        pending: dict[Hashable, int] = {}
-        options = writer_options(schema, table)
-        with ExitStack() as files:
-            writers: dict[Hashable, pq.ParquetWriter] = {}
-
-            def flush(key: Hashable) -> None:
-                if key not in writers:
-                    sink = self._parquet_sink(rels[key])
-                    writer = pq.ParquetWriter(sink, schema, filesystem=self.fs, **options)
-                    writers[key] = files.enter_context(writer)
-                writers[key].write_table(pa.Table.from_batches(buffered.pop(key), schema))
-                pending.pop(key)
-
+        (``rels[key]``) of the warehouse table ``table`` (see ``KeyedWriter``); rows per key
+        (0: no file written)."""
+        writer = KeyedWriter(self, rels.__getitem__, schema, table)
+        try:
             for key, batch in keyed:
-                if key not in rows:
+                if key not in rels:
                     raise ValueError(f"rows for {key!r}, which has no file")
-                if not batch.num_rows:
-                    continue
-                rows[key] += batch.num_rows
-                buffered.setdefault(key, []).append(batch)
-                pending[key] = pending.get(key, 0) + batch.num_rows
-                if pending[key] >= ROW_GROUP_ROWS:
-                    flush(key)
-                elif sum(pending.values()) > KEYED_BUFFER_ROWS:
-                    flush(max(pending, key=pending.__getitem__))
-            for key in list(buffered):
-                flush(key)
-        for key in writers:
-            self._written(rels[key])
-        return rows
+                writer.add(key, batch)
+        except BaseException:
+            writer.abort()
+            raise
+        return dict.fromkeys(rels, 0) | writer.close()
 
     def _parquet_sink(self, rel: str) -> str:
         return self.full(rel)
@@ -362,3 +337,70 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+class KeyedWriter:
+    """One Parquet file per key of the warehouse table ``table``, fed ``(key, batch)`` by
+    ``add`` in any key order; ``rel_of(key)`` names a key's file when its first rows come.
+
+    A key's rows are buffered into row groups of ``ROW_GROUP_ROWS``; while more than
+    ``KEYED_BUFFER_ROWS`` rows wait over all keys, the biggest buffer is written out as a
+    smaller row group, so memory does not grow with the number of keys. ``close`` writes what
+    is left and makes the files durable (rows per key that got any); ``abort`` only closes them."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        rel_of: Callable[[Hashable], str],
+        schema: pa.Schema,
+        table: str | None = None,
+    ):
+        self.storage = storage
+        self.rel_of = rel_of
+        self.schema = schema
+        self.options = writer_options(schema, table)
+        self.rows: dict[Hashable, int] = {}
+        self.rels: dict[Hashable, str] = {}
+        self._buffered: dict[Hashable, list[pa.RecordBatch]] = {}
+        self._pending: dict[Hashable, int] = {}
+        self._files = ExitStack()
+        self._writers: dict[Hashable, pq.ParquetWriter] = {}
+
+    def add(self, key: Hashable, batch: pa.RecordBatch) -> None:
+        if not batch.num_rows:
+            return
+        self.rows[key] = self.rows.get(key, 0) + batch.num_rows
+        self._buffered.setdefault(key, []).append(batch)
+        self._pending[key] = self._pending.get(key, 0) + batch.num_rows
+        if self._pending[key] >= ROW_GROUP_ROWS:
+            self._flush(key)
+        elif sum(self._pending.values()) > KEYED_BUFFER_ROWS:
+            self._flush(max(self._pending, key=self._pending.__getitem__))
+
+    def _flush(self, key: Hashable) -> None:
+        if key not in self._writers:
+            self.rels[key] = self.rel_of(key)
+            sink = self.storage._parquet_sink(self.rels[key])
+            writer = pq.ParquetWriter(sink, self.schema, filesystem=self.storage.fs, **self.options)
+            self._writers[key] = self._files.enter_context(writer)
+        self._writers[key].write_table(pa.Table.from_batches(self._buffered.pop(key), self.schema))
+        self._pending.pop(key)
+
+    def close(self) -> dict[Hashable, int]:
+        try:
+            for key in list(self._buffered):
+                self._flush(key)
+        finally:
+            self._files.close()
+        for key in self._writers:
+            self.storage._written(self.rels[key])
+        return dict(self.rows)
+
+    def abort(self) -> None:
+        self._files.close()
+
+    def discard(self) -> None:
+        """Close and delete every file written."""
+        self.abort()
+        for rel in self.rels.values():
+            self.storage.delete(rel)
