@@ -28,6 +28,11 @@ CASES = {
     "cp1252": "a,b\n1,caf\u00e9 \u2013 ok\n".encode("cp1252"),
     "cut multibyte at the end": b"a,b\n1,x" + "\u00e9".encode()[:1],
     "nul": b"a,b\n1,\x002\n" * 5,
+    "surrogate": b"a,b\n1,\xed\xa0\x80\n",
+    "overlong": b"a,b\n1,\xc0\xaf\n",
+    "lead byte above U+10FFFF": b"a,b\n1,\xf5\x80\x80\x80\n",
+    "lone continuation": b"a,b\n1,\x80\n",
+    "0xff at a chunk end": b"a,b\n1,\xff",
 }
 
 
@@ -93,3 +98,28 @@ def test_only_the_last_scans_are_kept(tmp_path, monkeypatch):
     assert [key[0] for key in filescan._scans] == [
         os.path.abspath(tmp_path / f"f{i}.csv") for i in (2, 3)
     ]
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_utf8_verdict_equals_python_on_random_bytes(tmp_path, seed):
+    """Arrow's validator over chunks (a character split between them carried over) says what
+    Python's strict decoder says, on text with random multi-byte and broken sequences."""
+    import random
+
+    rng = random.Random(seed)
+    pieces = ["a", "\u00e9", "\u2013", "\U0001f6a7", "\n"]
+    broken = [b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80", b"\x80", b"\xe2\x80", b"\xff"]
+    path = tmp_path / "f.csv"
+    for case in range(60):
+        data = b"".join(rng.choice(pieces).encode() for _ in range(rng.randint(0, 40)))
+        if case % 2:
+            at = rng.randint(0, len(data))
+            data = data[:at] + rng.choice(broken) + data[at:]
+        path.write_bytes(data)
+        filescan._scans.clear()
+        try:
+            data.decode("utf-8-sig")
+            utf8 = True
+        except UnicodeDecodeError:
+            utf8 = False
+        assert filescan.scan(path).utf8 is utf8, data
