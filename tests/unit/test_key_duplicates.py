@@ -43,7 +43,7 @@ CASES = {
 
 def by_query(table: pa.Table, monkeypatch) -> pa.Table:
     with monkeypatch.context() as m:
-        m.setattr(keys_mod, "UNIQUE_CHECK_ROWS", -1)  # never the shortcut
+        m.setattr(keys_mod, "UNIQUE_CHECK_ROWS", -1)  # never the in-memory shortcut
         return key_duplicates(table)
 
 
@@ -73,7 +73,9 @@ def test_repeats_are_found_and_labelled():
     ]
 
 
-def test_a_day_over_the_limit_goes_to_the_query(monkeypatch):
+def test_a_day_over_the_limit_is_checked_in_duckdb(monkeypatch):
+    """Up to the limit, a day without repeated keys is answered in memory; over it, by DuckDB's
+    distinct count (one cursor), and a day with repeats then goes on to the query."""
     called = []
     real = keys_mod.scratchdb.cursor
 
@@ -88,6 +90,12 @@ def test_a_day_over_the_limit_goes_to_the_query(monkeypatch):
     monkeypatch.setattr(keys_mod, "UNIQUE_CHECK_ROWS", table.num_rows - 1)
     assert key_duplicates(table).num_rows == 0
     assert called == [1]
+    repeated = records(CASES["null both"])
+    in_memory = key_duplicates(repeated)  # 3 records: under the limit, then the query
+    assert called == [1, 1] and in_memory.num_rows == 2
+    monkeypatch.setattr(keys_mod, "UNIQUE_CHECK_ROWS", 1)
+    assert key_duplicates(repeated).equals(in_memory)
+    assert called == [1, 1, 1, 1]  # the distinct count, then the query
 
 
 def test_key_records_hash_each_row_in_place():
