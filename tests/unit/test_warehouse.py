@@ -335,6 +335,26 @@ def test_first_day_with_a_complaint_twice_is_merged(wh):
     _assert_current_is_latest_history(wh)
 
 
+def test_a_first_day_that_fails_midway_leaves_nothing(wh, monkeypatch):
+    """A first day whose history writer fails after its current writer has written files
+    (batches of 2 rows, a row group per batch) leaves no file, no staging and no thread."""
+    from complaints.warehouse import rows as rows_mod
+    from complaints.warehouse import storage as storage_mod
+
+    monkeypatch.setattr(rows_mod, "BATCH_ROWS", 2)
+    monkeypatch.setattr(storage_mod, "ROW_GROUP_ROWS", 1)
+    before = fingerprint(wh.storage)
+    bad = _first_day(6)
+    bad[5]["source_id"] = "kab-1"  # the third batch
+    with pytest.raises(ValueError, match="carry source_id"):
+        publish(wh, MON, bad, "mon")
+    assert fingerprint(wh.storage) == before
+    assert not wh.storage.list_files("_staging") and not wh.storage.list_files("_journal")
+    assert not [t for t in threading.enumerate() if t.name == "fresh-current"]
+    publish(wh, MON, _first_day(6), "mon")  # and the day publishes afterwards
+    assert len(current(wh)) == 6
+
+
 def test_submitted_months_match_the_merge_query():
     """``submitted_months`` (Arrow) gives the merge's ``_MONTH`` (DuckDB) for instants around
     local month boundaries in every zone; what it cannot map is ``NotFresh``."""
