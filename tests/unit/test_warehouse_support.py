@@ -129,3 +129,24 @@ def current(wh) -> list[dict]:
 
 def by_id(wh) -> dict[str, dict]:
     return {r["complaint_id"]: r for r in current(wh)}
+
+
+def assert_current_is_latest_history(wh) -> None:
+    """Every column of current equals the latest history version (ranked over whole rows),
+    first/last seen days span all of history."""
+    cols = ", ".join(canonical.FIELD_NAMES) + ", seen_day, first_seen_day, last_seen_day"
+    con = wh.connect()
+    con.execute(
+        f"""create temp view reference as
+        with ranked as (
+          select *, min(seen_day) over w as first_seen_day, max(seen_day) over w as last_seen_day,
+                 row_number() over (partition by source_id, complaint_id
+                   order by updated_at desc, seen_day desc, version_seq desc) as rn
+          from complaint_history window w as (partition by source_id, complaint_id))
+        select {cols} from ranked where rn = 1"""  # noqa: S608 - fixed column names
+    )
+    con.execute(f"create temp view got as select {cols} from complaint_current")  # noqa: S608
+    assert con.sql("select count(*) from got").fetchall()[0][0] > 0
+    for a, b in (("reference", "got"), ("got", "reference")):
+        query = f"select count(*) from (from {a} except all from {b})"  # noqa: S608
+        assert con.sql(query).fetchall()[0][0] == 0
