@@ -171,6 +171,10 @@ class FreshCurrent:
 
     def discard(self) -> None:
         self._stop.set()
+        try:  # wake a waiting writer thread now rather than at its next poll
+            self._queue.put_nowait(self._END)
+        except queue.Full:
+            pass  # it has batches to take, and sees the stop after the one it is on
         self._thread.join()
         self.writer.discard()
 
