@@ -192,7 +192,8 @@ def b5(a, rows: list) -> None:
             e["seconds"],
             "<= 2x",
             ratio <= 2,
-            f"baseline: same day into an empty warehouse; peak {b['peak_rss_mb']:,.0f} "
+            f"baseline: same day into an empty warehouse (a first day: its current files are "
+            f"written beside its history, no merge); peak {b['peak_rss_mb']:,.0f} "
             f"MB vs {e['peak_rss_mb']:,.0f} MB",
         )
     )
