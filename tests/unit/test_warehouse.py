@@ -217,6 +217,44 @@ def test_submitted_month_is_local_and_moves_partition(wh):
     assert [(r["complaint_id"], r["submitted_month"]) for r in rows] == [("A", "2026-09")]
 
 
+def test_merge_reads_whole_rows_only_from_files_holding_the_days_complaints(wh, monkeypatch):
+    """The current rows a day replaces are looked up by complaint_id in every month file of
+    the source, then read whole from the files that hold one (not from all of them): here the
+    March file (B's row, B's submission moved to May) and the June file (an update of D); the
+    other months are neither read whole nor rewritten, and the result is the merge's."""
+    from complaints.warehouse import current as merge
+
+    months = {"A": 1, "B": 3, "C": 4, "D": 6, "E": 8}
+    sub = {cid: ts(date(2026, m, 10)) for cid, m in months.items()}
+    publish(wh, MON, [version(c, "received", ts(MON), submitted=s) for c, s in sub.items()], "m")
+    read_whole = []
+    register = merge.DayMerge._register
+
+    def spy(self, name, files, schema):
+        if name == "cur":
+            read_whole.append(sorted(files))
+        return register(self, name, files, schema)
+
+    monkeypatch.setattr(merge.DayMerge, "_register", spy)
+    moved = version("B", "verified", ts(TUE), submitted=ts(date(2026, 5, 2)))
+    day = [moved, version("D", "verified", ts(TUE), submitted=sub["D"])]
+    result = publish(wh, TUE, [*day, version("F", "received", ts(TUE), submitted=sub["D"])], "t")
+    assert read_whole == [
+        [f"complaint_current/submitted_month=2026-0{m}/{SOURCE}.parquet" for m in (3, 6)]
+    ]
+    assert result["current_partitions"] == ["2026-03", "2026-05", "2026-06"]
+    got = {cid: (r["status"], r["submitted_month"]) for cid, r in by_id(wh).items()}
+    assert got == {
+        "A": ("received", "2026-01"),
+        "B": ("verified", "2026-05"),
+        "C": ("received", "2026-04"),
+        "D": ("verified", "2026-06"),
+        "E": ("received", "2026-08"),
+        "F": ("received", "2026-06"),
+    }
+    assert_current_is_latest_history(wh)
+
+
 def test_rahasia_text_is_never_published(wh):
     rows = [version("S", "received", ts(MON), rahasia=True), version("P", "received", ts(MON))]
     publish(wh, MON, rows, "mon")

@@ -318,12 +318,27 @@ class DayMerge:
 
     def _existing(self) -> bool:
         """The ``existing`` table: the current rows of the affected complaints; any?"""
-        self._register("cur", self._current, layout.current_schema())
+        self._register("cur", self._holding_affected(), layout.current_schema())
         self.con.execute(
             "CREATE TEMP TABLE existing AS SELECT * FROM cur "
             "WHERE complaint_id IN (SELECT complaint_id FROM affected)"
         )
         return self.con.sql("SELECT count(*) FROM existing").fetchall()[0][0] > 0
+
+    def _holding_affected(self) -> list[str]:
+        """The source's current files holding a row of an affected complaint, found from their
+        ``complaint_id`` column alone: reading every column of every month file to keep the
+        few matching rows took ~0.35 s for a big source's 36 files (3.2M rows) where the ids
+        take ~0.08 s and the full rows of the 3 files that match ~0.03 s. Over S3 (a pyarrow
+        dataset, no file names in DuckDB) every file is read as before."""
+        if not self._current or not self._storage.is_local:
+            return self._current
+        by_path = {self._storage.full(f): f for f in self._current}
+        found = self.con.sql(
+            f"""SELECT DISTINCT filename FROM read_parquet({_sql_list(by_path)}, filename = true)
+            WHERE complaint_id IN (SELECT complaint_id FROM affected)"""  # noqa: S608 - our own paths
+        ).fetchall()
+        return sorted(by_path[name] for (name,) in found)
 
     def _other_days(self, day: date, day_dir: str) -> list[str]:
         """For a rerun: the ``rec`` table, the complaints recomputed from their whole history
@@ -352,8 +367,7 @@ class DayMerge:
         """A view over Parquet files: DuckDB's own reader for a local root (it stays within
         ``scratchdb.MEMORY_LIMIT``; a pyarrow scan does not), a pyarrow dataset for S3."""
         if files and self._storage.is_local:
-            paths = ", ".join("'" + self._storage.full(f).replace("'", "''") + "'" for f in files)
-            source = f"read_parquet([{paths}])"
+            source = f"read_parquet({_sql_list(self._storage.full(f) for f in files)})"
         else:
             source = f"_{name}"
             rows = schema.empty_table()
@@ -392,3 +406,8 @@ class DayMerge:
 
     def __exit__(self, *exc) -> None:
         self.con.close()
+
+
+def _sql_list(paths: Iterable[str]) -> str:
+    """``['a', 'b']``: file paths as a DuckDB list literal."""
+    return "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
