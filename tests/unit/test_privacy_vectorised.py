@@ -93,6 +93,26 @@ def test_reporter_key_edge_cases_as_before(key, hmac_in):
     assert reporter_key(pa.array([], pa.string()), key).to_pylist() == []
 
 
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.none(),
+            st.text("0123456789", max_size=18),  # digits only: taken without the regex
+            st.text("0123456789 .-x\u0663", max_size=18),
+        ),
+        max_size=30,
+    )
+)
+def test_reporter_keys_of_any_values_as_before(values):
+    """Batches of digits only (with nulls; read as they are) and mixed ones (digits extracted)
+    give the per-value keys; a repeated NIK gets one key."""
+    key = KEYS[1]
+    assert reporter_key(pa.array(values, pa.string()), key).to_pylist() == [
+        reference_key(v, key) for v in values
+    ]
+
+
 def test_a_big_batch_is_hashed_in_duckdb_to_the_same_keys(monkeypatch):
     monkeypatch.setattr(privacy, "_hmac_sha256_hex", None)  # not the Python loop
     n = privacy.HMAC_IN_DUCKDB_FROM + 500
@@ -101,6 +121,8 @@ def test_a_big_batch_is_hashed_in_duckdb_to_the_same_keys(monkeypatch):
     got = reporter_key(pa.array(niks[::-1]), key)
     assert got.type == pa.string()
     assert got.to_pylist() == [reference_key(v, key) for v in niks[::-1]]
+    plain = [*niks[:n], None, niks[7]]  # digits only: no regex, a repeat and a null
+    assert reporter_key(pa.array(plain), key).to_pylist() == [reference_key(v, key) for v in plain]
 
 
 def assert_masked_as_before(values):
