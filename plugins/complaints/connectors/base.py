@@ -127,7 +127,7 @@ def records_to_table(records: list[Mapping[str, Any]], extra: Mapping[str, str] 
             columns.setdefault(key, None)
     arrays = {name: text_array([r.get(name) for r in records]) for name in columns}
     for name, value in (extra or {}).items():
-        arrays[name] = pa.array([value] * len(records), type=pa.string())
+        arrays[name] = pa.repeat(pa.scalar(value, pa.string()), len(records))
     return pa.table(arrays) if arrays else pa.table({})
 
 
@@ -139,7 +139,7 @@ def rows_to_table(
     for i, name in enumerate(columns):
         arrays[name] = text_array([row[i] if i < len(row) else None for row in rows])
     for name, value in (extra or {}).items():
-        arrays[name] = pa.array([value] * len(rows), type=pa.string())
+        arrays[name] = pa.repeat(pa.scalar(value, pa.string()), len(rows))
     return pa.table(arrays)
 
 

@@ -223,7 +223,9 @@ class FileConnector(Connector):
             for table in read_any(path, self.batch_rows, stats, self.read_options):
                 if self.updated_column and self.updated_column in table.column_names:
                     tracker.observe(table.column(self.updated_column).to_pylist())
-                yield table.append_column("_file", pa.array([name] * table.num_rows, pa.string()))
+                yield table.append_column(
+                    "_file", pa.repeat(pa.scalar(name, pa.string()), table.num_rows)
+                )
         except UnreadableFile as exc:
             raise self.error(f"file {name} is unreadable: {exc}") from None
         except OSError as exc:

@@ -161,9 +161,9 @@ def quarantine_rows(parts: Parts, raw: pa.Table, *, source_id, day, run_id) -> p
     n = len(numbers)
     return pa.table(
         {
-            "source_id": pa.array([source_id] * n, pa.string()),
-            "day": pa.array([day] * n, pa.date32()),
-            "run_id": pa.array([run_id] * n, pa.string()),
+            "source_id": pa.repeat(pa.scalar(source_id, pa.string()), n),
+            "day": pa.repeat(pa.scalar(day, pa.date32()), n),
+            "run_id": pa.repeat(pa.scalar(run_id, pa.string()), n),
             "row_number": pa.array(numbers, pa.int64()),
             "complaint_id": pa.array(ids.to_numpy(dtype=object), pa.string(), from_pandas=True),
             "raw": raw_json,
@@ -240,9 +240,9 @@ def quarantine_every_row(
         complaint_ids = pc.coalesce(complaint_ids, mapped)
     return pa.table(
         {
-            "source_id": pa.array([source_id] * n, pa.string()),
-            "day": pa.array([day] * n, pa.date32()),
-            "run_id": pa.array([run_id] * n, pa.string()),
+            "source_id": pa.repeat(pa.scalar(source_id, pa.string()), n),
+            "day": pa.repeat(pa.scalar(day, pa.date32()), n),
+            "run_id": pa.repeat(pa.scalar(run_id, pa.string()), n),
             "row_number": rows,
             "complaint_id": complaint_ids,
             "raw": records_json(raw, ensure_ascii=True),

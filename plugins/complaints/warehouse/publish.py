@@ -35,8 +35,8 @@ def _history_part(
         other = pc.unique(t["source_id"]).to_pylist()
         if other != [source_id]:
             raise ValueError(f"versions for {source_id} carry source_id {other}")
-    t = t.append_column("seen_day", pa.array([day] * n, pa.date32()))
-    t = t.append_column("run_id", pa.array([run_id] * n, pa.string()))
+    t = t.append_column("seen_day", pa.repeat(pa.scalar(day, pa.date32()), n))
+    t = t.append_column("run_id", pa.repeat(pa.scalar(run_id, pa.string()), n))
     t = t.append_column("version_seq", pa.arange(first_seq, first_seq + n).cast(pa.int32()))
     return current.null_rahasia_text(t).cast(layout.history_schema())
 
