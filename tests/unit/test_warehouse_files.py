@@ -3,8 +3,10 @@ month merge, derived-table partitions, compaction and the DuckDB catalog."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import duckdb
@@ -13,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from test_warehouse_support import MON, SOURCE, TUE, by_id, current, publish, run, ts, version
 
-from complaints.warehouse import Warehouse
+from complaints.warehouse import Warehouse, storage
 from complaints.warehouse.checksum import fingerprint
 
 
@@ -52,7 +54,6 @@ def test_months_written_side_by_side_give_the_same_warehouse(
     """complaint_current's months come out of the merge interleaved and are written side by
     side (Storage.write_parquet_keyed): buffers flushed early as small row groups, or a row
     group per batch, give the same warehouse."""
-    from complaints.warehouse import storage
 
     def build(root) -> dict:
         wh = Warehouse(root=str(root))
@@ -73,8 +74,6 @@ def test_months_written_side_by_side_give_the_same_warehouse(
 
 
 def test_keyed_writer_buffers_and_row_groups(tmp_path, monkeypatch):
-    from complaints.warehouse import storage
-
     monkeypatch.setattr(storage, "ROW_GROUP_ROWS", 4)
     monkeypatch.setattr(storage, "KEYED_BUFFER_ROWS", 5)
     store = storage.LocalStorage(tmp_path)
@@ -361,3 +360,64 @@ def test_current_view_keeps_partition_columns_as_text(wh):
     assert con.sql(
         "select count(*) from complaint_current where submitted_month = '2026-09'"
     ).fetchall() == [(0,)]
+
+
+def test_listing_a_folder_another_writer_is_creating(tmp_path):
+    """Arrow lists, then checks the folder exists: created in between, the listing raised
+    ``FileNotFoundError`` (a concurrent publish failed so in CI). The store lists again."""
+    store = storage.LocalStorage(tmp_path)
+    real = store.fs
+    created: list[str] = []
+
+    class CreatedDuringTheFirstListing:
+        def get_file_info(self, selector):
+            if not created:
+                (tmp_path / "_staging" / "tx-1").mkdir(parents=True)
+                (tmp_path / "_staging" / "tx-1" / "part.parquet").write_bytes(b"x")
+                created.append(selector.base_dir)
+                raise FileNotFoundError(2, f"Cannot list directory '{selector.base_dir}'")
+            return real.get_file_info(selector)
+
+    store.fs = CreatedDuringTheFirstListing()
+    assert store.list_dirs("_staging") == ["tx-1"]
+    created.clear()
+    shutil.rmtree(tmp_path / "_staging")
+    assert store.list_files("_staging") == ["_staging/tx-1/part.parquet"]
+    assert store.list_dirs("missing") == [] and store.list_files("missing") == []
+
+
+def test_listing_gives_up_on_a_folder_that_never_settles(tmp_path):
+    store = storage.LocalStorage(tmp_path)
+    calls = []
+
+    class AlwaysRacing:
+        def get_file_info(self, selector):
+            calls.append(selector.base_dir)
+            raise FileNotFoundError(2, "Cannot list directory")
+
+    store.fs = AlwaysRacing()
+    with pytest.raises(FileNotFoundError):
+        store.list_dirs("_staging")
+    assert len(calls) == storage.LISTING_ATTEMPTS
+
+
+def test_listing_while_threads_create_the_folder(tmp_path):
+    """The real race, through pyarrow: without the second listing it fails a few times in 300."""
+    errors: list[BaseException] = []
+    for i in range(300):
+        root = tmp_path / str(i)
+        root.mkdir()
+        store = storage.LocalStorage(root)
+
+        def list_repeatedly(store=store) -> None:
+            try:
+                for _ in range(100):
+                    store.list_dirs("_staging")
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        lister = threading.Thread(target=list_repeatedly)
+        lister.start()
+        (root / "_staging" / "tx").mkdir(parents=True)
+        lister.join()
+    assert not errors

@@ -27,6 +27,9 @@ import pyarrow as pa
 import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 
+#: listings of a folder being created by another writer, before the error is raised
+LISTING_ATTEMPTS = 5
+
 #: rows buffered into one row group by ``write_parquet_batches``
 ROW_GROUP_ROWS = 65_536
 #: rows ``write_parquet_keyed`` buffers over all its files before it writes the biggest buffer
@@ -124,22 +127,34 @@ class Storage(ABC):
 
     def list_files(self, rel: str = "") -> list[str]:
         """Every file under ``rel`` (recursive), as sorted relative paths; [] if missing."""
-        selector = pafs.FileSelector(self.full(rel), recursive=True, allow_not_found=True)
         cut = len(self.base) + 1
         return sorted(
             info.path[cut:]
-            for info in self.fs.get_file_info(selector)
+            for info in self._listing(rel, recursive=True)
             if info.type == pafs.FileType.File
         )
 
     def list_dirs(self, rel: str = "") -> list[str]:
         """Names of the folders directly under ``rel``."""
-        selector = pafs.FileSelector(self.full(rel), recursive=False, allow_not_found=True)
         return sorted(
             info.base_name
-            for info in self.fs.get_file_info(selector)
+            for info in self._listing(rel, recursive=False)
             if info.type == pafs.FileType.Directory
         )
+
+    def _listing(self, rel: str, recursive: bool) -> list[pafs.FileInfo]:
+        """List ``rel``, missing or not, also while another writer creates it.
+
+        Arrow's ``allow_not_found`` lists first and checks existence after: a folder created
+        by another thread between the two (``_staging`` on the first transactions) fails the
+        listing with ``FileNotFoundError`` although the folder is there. Listed again, it is."""
+        selector = pafs.FileSelector(self.full(rel), recursive=recursive, allow_not_found=True)
+        for _ in range(LISTING_ATTEMPTS - 1):
+            try:
+                return self.fs.get_file_info(selector)
+            except FileNotFoundError:
+                continue
+        return self.fs.get_file_info(selector)
 
     def read_bytes(self, rel: str) -> bytes:
         with self.fs.open_input_stream(self.full(rel)) as f:
