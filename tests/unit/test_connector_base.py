@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from types import SimpleNamespace as NS
 
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -110,6 +111,44 @@ def test_updated_tracker_reports_utc_and_falls_back_to_text():
     text.observe(["5 Oktober", "6 Oktober"])
     assert text.value == "6 Oktober"
     assert iso_utc(datetime(2026, 1, 1, tzinfo=UTC)) == "2026-01-01T00:00:00Z"
+
+
+_UPDATED_TEXTS = st.one_of(
+    st.none(),
+    st.just(""),
+    st.builds(
+        lambda d, h, m, s, frac, sep, suffix, pad: (
+            f"{pad}2026-{d}T{h:02d}:{m:02d}:{s:02d}{frac}{suffix}{pad}".replace("T", sep)
+        ),
+        st.sampled_from(["03-29", "10-25", "10-30", "02-30", "13-01"]),  # DST days, invalid dates
+        st.integers(0, 24),
+        st.integers(0, 59),
+        st.integers(0, 59),
+        st.sampled_from(["", ".5", ".123456", ",25"]),
+        st.sampled_from(["T", " "]),
+        st.sampled_from(["", "Z", "+07:00", "-0330", " +09:00"]),
+        st.sampled_from(["", " "]),
+    ),
+    st.sampled_from(["2026-10-30", "30/10/2026 10:00", "5 Oktober", "kemarin"]),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    batches=st.lists(st.lists(_UPDATED_TEXTS, max_size=12), min_size=1, max_size=3),
+    zone=st.sampled_from(["Asia/Jakarta", "Asia/Jayapura", "Europe/Berlin"]),
+    naive_is=st.sampled_from(["local", "utc"]),
+)
+def test_updated_tracker_column_path_reports_what_one_by_one_does(batches, zone, naive_is):
+    """A file source's column goes through ``observe_column`` (vectorised ISO parsing); the
+    result is the one-by-one ``observe``'s, also for offsets, padding, invalid dates, texts
+    that are not ISO and a zone with daylight saving time."""
+    one_by_one = UpdatedTracker(zone, naive_is=naive_is)
+    by_column = UpdatedTracker(zone, naive_is=naive_is)
+    for batch in batches:
+        one_by_one.observe(batch)
+        by_column.observe_column(pa.array(batch, type=pa.string()))
+    assert by_column.value == one_by_one.value
 
 
 def test_retry_after_seconds_and_http_date():

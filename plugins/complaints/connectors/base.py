@@ -18,6 +18,9 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from complaints.timeparse import parse_timestamps
 
 #: rows per yielded batch unless a connector's options say otherwise
 DEFAULT_BATCH_ROWS = 50_000
@@ -183,6 +186,20 @@ class UpdatedTracker:
                 text = str(value)
                 if self._best_text is None or text > self._best_text:
                     self._best_text = text
+
+    def observe_column(self, column: pa.Array | pa.ChunkedArray) -> None:
+        """``observe`` for a column of texts: its distinct ISO 8601 values are parsed together by
+        ``timeparse`` (the mapping's parser: naive values in the same zone), the rest one by one
+        as above. The largest instant is the same; a file source's 1,000,000 values took ~2 s
+        one by one."""
+        distinct = pc.unique(column.cast(pa.string()))
+        naive_tz = self._zone.key if self._naive_is == "local" else "UTC"
+        instants, _ = parse_timestamps(distinct, ("iso8601",), naive_tz)
+        parsed = pc.is_valid(instants)
+        latest = pc.max(instants).as_py()
+        if latest is not None and (self._best is None or latest > self._best):
+            self._best = latest
+        self.observe(distinct.filter(pc.invert(parsed)).to_pylist())
 
     @property
     def value(self) -> str | None:

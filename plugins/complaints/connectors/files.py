@@ -222,7 +222,7 @@ class FileConnector(Connector):
         try:
             for table in read_any(path, self.batch_rows, stats, self.read_options):
                 if self.updated_column and self.updated_column in table.column_names:
-                    tracker.observe(table.column(self.updated_column).to_pylist())
+                    tracker.observe_column(table.column(self.updated_column))
                 yield table.append_column(
                     "_file", pa.repeat(pa.scalar(name, pa.string()), table.num_rows)
                 )
