@@ -58,7 +58,7 @@ def row_hashes(table: pa.Table) -> pa.Table:
     """``(_row, h)``: a 64-bit hash of each row's values (every column but ``_row``, in the
     table's order), rows in any order. Only rows hashed by the same column set compare."""
     values = table.select([c for c in table.column_names if c != "_row"])
-    rows = table["_row"] if "_row" in table.column_names else pa.array(range(table.num_rows))
+    rows = table["_row"] if "_row" in table.column_names else pa.array(np.arange(table.num_rows))
     if not table.num_rows or not values.num_columns:
         return pa.table({"_row": rows, "h": pa.array(np.zeros(table.num_rows, np.uint64))})
     con = scratchdb.cursor()
@@ -78,7 +78,7 @@ def key_records(table: pa.Table, offset: int, bad, *, hashed: bool = True) -> pa
     (``key_duplicates(..., hashes=...)``): most days have none, and hashing every row was
     ~0.6 CPU s of a 1,000,000-row day."""
     n = table.num_rows
-    positions = pa.array(range(offset, offset + n), pa.int64())
+    positions = pa.array(np.arange(offset, offset + n, dtype=np.int64))  # not range: per value
     rows = table["_row"].cast(pa.int64()) if "_row" in table.column_names else positions
     if not hashed:
         hashes = pa.nulls(n, pa.uint64())
