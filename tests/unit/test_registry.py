@@ -207,6 +207,27 @@ def test_missing_file_is_a_clear_error(tmp_path):
         load_registry(tmp_path / "nope.yaml", MAPPINGS)
 
 
+def test_registry_yaml_is_read_safely_and_unreadable_yaml_is_a_clear_error(tmp_path):
+    """The loader is libyaml's safe one: no Python objects from tags, and a syntax error names
+    the file and says it is not valid YAML."""
+    tagged = tmp_path / "tagged.yaml"
+    tagged.write_text("sources:\n  - !!python/object/apply:os.system ['true']\n")
+    with pytest.raises(RegistryError, match="not valid YAML"):
+        load_registry(tagged, MAPPINGS)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("sources: [unclosed\n")
+    with pytest.raises(RegistryError, match=r"broken\.yaml: not valid YAML"):
+        load_registry(broken, MAPPINGS)
+
+
+def test_the_fast_loader_reads_the_shipped_registry_as_the_python_one_does():
+    import yaml
+
+    for name in ("sources.yaml", "sources.small.yaml", "mappings.yaml"):
+        text = (INCLUDE_DIR / "registry" / name).read_text(encoding="utf-8")
+        assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)
+
+
 # -- mapping model rules ----------------------------------------------------------------------
 
 BASE_COLUMNS = {
