@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+import numpy as np
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from complaints import canonical
 from complaints.quality import AuditResult, audit_batch
+from complaints.quality.rowchecks import RowChecks
 from complaints.quality.volume import check_volume, volume_band
 from complaints.tables import QUARANTINE_SCHEMA
 
@@ -402,3 +406,17 @@ def test_batch_policy_needs_a_minimum_of_bad_rows_on_a_small_day():
     assert not three.batch_ok
     assert three.batch_reason.startswith("quarantined 3 of 16 rows (18.8%)")
     assert audit(*batch(broken(16, {0: {"rating": 7}})), min_bad_rows=1).batch_ok is False
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.lists(st.booleans(), min_size=7, max_size=7), max_size=5))
+def test_reason_pairs_list_every_failure_by_row_then_reason(masks):
+    """(row, reason) for every true cell of every reason's mask, rows ascending and a row's
+    reasons in the order they were added (the quarantine's reason lists keep that order)."""
+    checks = RowChecks(num_rows=7)
+    for i, mask in enumerate(masks):
+        checks.add(f"reason_{i}", np.array(mask, dtype=bool))
+    rows, reasons = checks.reason_pairs()
+    expected = [(r, f"reason_{i}") for r in range(7) for i, m in enumerate(masks) if m[r]]
+    assert list(zip(rows.tolist(), reasons.tolist(), strict=True)) == expected
+    assert rows.dtype == np.int64

@@ -105,12 +105,13 @@ def _counts(values: list) -> list[dict]:
 
 
 def _row_result(table: pa.Table, kind: str, cols: list[str], mask: np.ndarray) -> dict:
-    where = np.flatnonzero(mask)[:PARTIAL_LIMIT]
+    count = int(np.count_nonzero(mask))
+    where = np.flatnonzero(mask)[:PARTIAL_LIMIT] if count else np.empty(0, np.int64)
     missing = _missing_mask(table, kind, cols)
     return row_result(
         table.num_rows,
-        int(mask.sum()),
-        None if missing is None else int(missing.sum()),
+        count,
+        None if missing is None else int(np.count_nonzero(missing)),
         _partial(table, kind, cols, where),
         where,
     )

@@ -62,9 +62,10 @@ class RowChecks:
         if not self.masks:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
         names = np.array(list(self.masks), dtype=object)
-        matrix = np.vstack(list(self.masks.values()))  # reasons x rows
-        rows, which = np.nonzero(matrix.T)  # row-major: sorted by row, then reason order
-        return rows.astype(np.int64), names[which]
+        failing = np.flatnonzero(self.bad())  # most batches have none or a few
+        matrix = np.vstack([mask[failing] for mask in self.masks.values()])  # reasons x failing
+        at, which = np.nonzero(matrix.T)  # row-major: sorted by row, then reason order
+        return failing[at].astype(np.int64), names[which]
 
 
 def _param(value, params: Mapping):
@@ -117,7 +118,7 @@ def _key_checks(table: pa.Table, key: list[str], checks: RowChecks, rule: str) -
     pos = dups["pos"].to_numpy()
     key_dup = np.zeros(n, dtype=bool)
     key_dup[pos] = True
-    checks.rule_counts[rule] = int(key_dup.sum())
+    checks.rule_counts[rule] = int(np.count_nonzero(key_dup))
     checks.rule_masks[rule] = key_dup
     for reason, flag in ((DUPLICATE_ROW, "copy"), (CONFLICTING_VERSIONS, "conflict")):
         mask = np.zeros(n, dtype=bool)
@@ -146,6 +147,6 @@ def run_row_checks(
                     _key_checks(table, list(exp["kwargs"]["column_list"]), checks, rule)
                 continue
             mask = _row_mask(table, exp, params)
-            checks.rule_counts[rule] = int(mask.sum())
+            checks.rule_counts[rule] = int(np.count_nonzero(mask))
             checks.add(rule, mask)
     return checks
