@@ -129,7 +129,17 @@ _UPDATED_TEXTS = st.one_of(
         st.sampled_from(["", "Z", "+07:00", "-0330", " +09:00"]),
         st.sampled_from(["", " "]),
     ),
-    st.sampled_from(["2026-10-30", "30/10/2026 10:00", "5 Oktober", "kemarin"]),
+    st.sampled_from(
+        [
+            "2026-10-30",
+            "30/10/2026 10:00",
+            "5 Oktober",
+            "kemarin",
+            "0000-01-01",
+            "0001-01-01T00:00Z",
+            "9999-12-31 23:59",
+        ]
+    ),
 )
 
 

@@ -146,6 +146,9 @@ def rows_to_table(
     return pa.table(arrays)
 
 
+_FIRST_INSTANT = pa.scalar(datetime(1, 1, 1, tzinfo=UTC), pa.timestamp("us", tz="UTC"))
+
+
 class UpdatedTracker:
     """Keeps the largest "updated" value seen, reported as ISO 8601 UTC when it parses.
 
@@ -195,8 +198,9 @@ class UpdatedTracker:
         distinct = pc.unique(column.cast(pa.string()))
         naive_tz = self._zone.key if self._naive_is == "local" else "UTC"
         instants, _ = parse_timestamps(distinct, ("iso8601",), naive_tz)
-        parsed = pc.is_valid(instants)
-        latest = pc.max(instants).as_py()
+        # year 0 parses in Arrow, not as a Python datetime: left to the one-by-one path
+        parsed = pc.fill_null(pc.greater_equal(instants, _FIRST_INSTANT), False)
+        latest = pc.max(instants.filter(parsed)).as_py()
         if latest is not None and (self._best is None or latest > self._best):
             self._best = latest
         self.observe(distinct.filter(pc.invert(parsed)).to_pylist())
