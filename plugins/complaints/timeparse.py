@@ -65,6 +65,11 @@ ID_LONG_START_RE = r"^\d{1,2}[\s-]+[A-Za-z]"
 ID_LONG_SIMPLE_RE = r"^\d{1,2} [A-Za-z]+ \d{4} \d{2}:\d{2}$"
 
 NAT = np.iinfo(np.int64).min
+#: the instants a value may parse to: years 1-9999 in UTC, what Python's datetime (and so
+#: pandas' and most Parquet readers' conversions) can hold. "0000-01-01", or "0001-01-01 00:00"
+#: local time east of Greenwich, is not parsed: its row is quarantined, not loaded as year 0.
+EARLIEST = -62_135_596_800 * 10**6  # 0001-01-01T00:00:00Z in microseconds
+LATEST = 253_402_300_799_999_999  # 9999-12-31T23:59:59.999999Z
 
 
 def _micros(values: pd.Series) -> np.ndarray:
@@ -388,7 +393,7 @@ def _parse_distinct(
             parsed = _strptime(sub, fmt, naive_tz, fast)
         else:
             raise ValueError(f"unknown timestamp format {fmt!r}")
-        got = parsed != NAT
+        got = (parsed >= EARLIEST) & (parsed <= LATEST)  # NAT is below EARLIEST
         result[where[got]] = parsed[got]
         todo[where[got]] = False
     return result

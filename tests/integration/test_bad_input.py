@@ -252,6 +252,25 @@ def test_timestamps_from_the_future(lapor):
     assert out.reasons_of("LPR-09122") == ["submitted_at after as_of"]
 
 
+def test_dates_of_year_zero_are_quarantined_not_loaded(lapor):
+    """pandas parses year 0; the warehouse would hold it where Python, and so every reader's
+    datetime conversion, cannot. Such a date is unparseable, whichever format read it."""
+    pad(lapor)
+    rows = [
+        good_row(9131, **{"Tanggal Lapor": "0000-01-01 10:00"}),
+        good_row(9132, **{"Tanggal Lapor": "1 Januari 0000"}),
+        good_row(9133, **{"Tanggal Lapor": "0001-01-01 00:00"}),  # WIB: year 0 in UTC
+        good_row(9134, **{"Tanggal Lapor": "2 Januari 0001"}),  # the earliest that loads
+    ]
+    lapor.drop_text("year_zero.csv", csv_text(rows))
+    out = published(lapor.ingest(), read=PAD + 4, loaded=PAD + 1)
+    assert out.reasons_of("LPR-09131") == ["unparseable submitted_at '0000-01-01 10:00'"]
+    assert out.reasons_of("LPR-09132") == ["unparseable submitted_at '1 Januari 0000'"]
+    assert out.reasons_of("LPR-09133") == ["unparseable submitted_at '0001-01-01 00:00'"]
+    (row,) = history_rows(lapor, ["LPR-09134"]).values()
+    assert row["submitted_at"].year == 1
+
+
 def test_ratings_out_of_range_and_in_words(lapor):
     pad(lapor)
     lapor.drop_fixture("ratings.csv")

@@ -102,7 +102,8 @@ def reference_parse(values, formats, naive_tz):
             parsed = reference_id_long(sub, naive_tz)
         else:
             parsed = timeparse._pandas_strptime(sub, fmt, naive_tz)
-        got = parsed != NAT
+        # pandas' instants, within the years Python's datetime holds (0000-01-01 is not parsed)
+        got = (parsed >= timeparse.EARLIEST) & (parsed <= timeparse.LATEST)
         result[where[got]] = parsed[got]
         todo[where[got]] = False
     array = pa.array(result, type=pa.int64(), mask=result == NAT).cast(timeparse.UTC_TS)
@@ -307,3 +308,30 @@ def test_generated_id_long_dates_as_before(parts, zone):
     """The common "22 Juni 2022 14:05" shape (split, not extracted) mixed with the others."""
     values = [f"{d} {m} {y:04d} {h:02d}:{mi:02d}{tail}" for d, m, y, h, mi, tail in parts]
     assert_same(values, ["id_long", "%d/%m/%Y %H:%M"], zone)
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_instants_outside_years_1_to_9999_are_not_parsed(fast):
+    """pandas reads "0000-01-01" (and local midnight of 0001-01-01 east of Greenwich is still
+    year 0 in UTC); Python's datetime cannot hold it, so such a value is flagged unparsed and
+    its row quarantined instead of loaded as year 0. The first and last instants Python holds
+    parse."""
+    values = pa.array(
+        [
+            "0000-01-01",
+            "1 Januari 0000 10:00",
+            "0001-01-01 00:00",
+            "1 Januari 0001",
+            "9999-12-31T23:00:00-05:00",
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999Z",
+            "9999-12-31 23:59",
+        ]
+    )
+    got, failed = parse_timestamps(values, ["id_long", "iso8601"], "Asia/Jakarta", fast=fast)
+    assert failed.tolist() == [True] * 5 + [False] * 3
+    assert got.to_pylist()[5:] == [
+        dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+        dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+        dt.datetime(9999, 12, 31, 16, 59, tzinfo=dt.UTC),
+    ]
