@@ -106,7 +106,7 @@ def _counts(values: list) -> list[dict]:
 
 def _row_result(table: pa.Table, kind: str, cols: list[str], mask: np.ndarray) -> dict:
     count = int(np.count_nonzero(mask))
-    where = np.flatnonzero(mask)[:PARTIAL_LIMIT] if count else np.empty(0, np.int64)
+    where = np.flatnonzero(mask)[:PARTIAL_LIMIT]
     missing = _missing_mask(table, kind, cols)
     return row_result(
         table.num_rows,
