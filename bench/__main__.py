@@ -21,7 +21,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--warehouse-rows", type=int, default=5_000_000)
     p.add_argument("--b2-registry", default="small", choices=["small", "full"])
     p.add_argument("--b2-scale", type=float, default=1.0)
-    p.add_argument("--b5-rows", type=int, default=20_000)
+    p.add_argument(
+        "--b5-rows",
+        type=int,
+        default=None,
+        help="versions in B5's day (default: the simulator's day of the source at the "
+        "warehouse's volume)",
+    )
     p.add_argument(
         "--full",
         action="store_true",

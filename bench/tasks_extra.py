@@ -7,6 +7,7 @@ import os
 import shutil
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bench.worker import DAY, copy_gx_project, settings_for
 
@@ -17,6 +18,9 @@ PROVINCE = "31"
 #: SLA limit in calendar days from forwarding (14 working days ~ 20 days; 5 ~ 7 days)
 SLA_DAYS = {"pengaduan": 20, "aspirasi": 7, "permintaan_informasi": 7}
 AS_OF = "2026-10-31 17:00:00+00"
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def _queries(institution: str, months_macro: bool = True, interval: bool = False) -> dict[str, str]:
@@ -179,9 +183,29 @@ def _source_current_files(warehouse: Path, source_id: str) -> list[Path]:
     return sorted((warehouse / layout.CURRENT).glob(f"submitted_month=*/{source_id}.parquet"))
 
 
-def _day_versions(source, n: int, existing_dir: Path, seed: int):
-    """A source-day of canonical versions: 70 % new complaints (submitted that day), 30 % updates
-    of existing ones (from the source's last three months)."""
+def simulated_day_mix(source, day: dt.date = DAY) -> tuple[float, np.ndarray, np.ndarray]:
+    """The simulator's mix of one source-day's versions: the share of complaints submitted that
+    day, and for the others (updates) their age in days since submission and their status."""
+    import pandas as pd
+
+    from complaints.simulate import model
+
+    sim = model.versions(source, day, day, broken_share=0.0, text_values=False)
+    age = (pd.Timestamp(day) - sim["submitted_at"].dt.normalize()).dt.days.to_numpy()
+    upd = age > 0
+    return float((~upd).mean()), age[upd], sim["status"].to_numpy()[upd].astype(str)
+
+
+def _day_versions(source, n: int | None, existing_dir: Path, seed: int) -> tuple:
+    """A source-day of canonical versions shaped like the simulator's day of the source
+    (``simulated_day_mix``): its share of new complaints (submitted that day); the rest update
+    existing complaints of the warehouse, picked so that their ages since submission follow the
+    simulator's (most a few days old, a tail back to ``LIFECYCLE_DAYS``), with its statuses.
+
+    ``n`` versions, or with ``None`` as many as the simulator would send for the source's daily
+    volume in the warehouse (its complaints submitted in the last four weeks, a day's worth, as
+    the new share). Fewer updates when the warehouse holds fewer complaints of those ages.
+    Returns the versions and how many of them are updates."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -189,10 +213,25 @@ def _day_versions(source, n: int, existing_dir: Path, seed: int):
 
     from bench import whgen
     from complaints import canonical
+    from complaints.simulate.distributions import LIFECYCLE_DAYS
 
     rng = np.random.default_rng(seed)
-    n_upd = int(n * 0.3)
-    new = whgen.complaints(source, n - n_upd, rng, start_id=10**9, regions=["31"])
+    share_new, sim_ages, sim_status = simulated_day_mix(source)
+    first_month = f"{np.datetime64(DAY) - np.timedelta64(LIFECYCLE_DAYS, 'D')}"[:7]
+    files = [
+        f
+        for f in _source_current_files(existing_dir, source.id)
+        if f.parent.name.split("=", 1)[1] >= first_month
+    ]
+    old = pa.concat_tables([pq.read_table(f) for f in files]) if files else None
+    age = np.zeros(0, np.int64)
+    if old is not None:
+        age = np.datetime64(DAY, "D") - old["first_seen_day"].to_numpy(zero_copy_only=False)
+        age = age.astype(np.int64)
+    if n is None:
+        n = max(1, round(np.count_nonzero((age > 0) & (age <= 28)) / 28 / share_new))
+    n_new = round(n * share_new)
+    new = whgen.complaints(source, n_new, rng, start_id=10**9, regions=["31"])
     ts = pa.timestamp("us", tz="UTC")
     day_s = int(np.datetime64(DAY.isoformat(), "s").astype(np.int64))
     # a day's new complaints are submitted that day (whgen spreads them over three years)
@@ -200,19 +239,25 @@ def _day_versions(source, n: int, existing_dir: Path, seed: int):
     for name in ("submitted_at", "updated_at"):
         new = new.set_column(new.schema.get_field_index(name), name, stamp)
     parts = [new.select(list(canonical.FIELD_NAMES))]
-    files = _source_current_files(existing_dir, source.id)[-3:]
-    if files and n_upd:
-        old = pa.concat_tables([pq.read_table(f) for f in files])
-        pick = rng.choice(old.num_rows, size=min(n_upd, old.num_rows), replace=False)
-        upd = old.take(pa.array(np.sort(pick))).select(list(canonical.FIELD_NAMES))
-        stamp = pa.array((day_s + rng.integers(0, 86000, upd.num_rows)) * 10**6, ts)
+    k = 0
+    in_range = (age > 0) & (age <= LIFECYCLE_DAYS)
+    if old is not None and n > n_new and in_range.any():
+        # each existing row weighted by the simulator's share of its age over the rows of that
+        # age, so that the picked rows' ages follow the simulator's
+        sim_p = np.bincount(sim_ages, minlength=LIFECYCLE_DAYS + 1) / len(sim_ages)
+        of_age = np.bincount(age[in_range], minlength=LIFECYCLE_DAYS + 1)
+        w = np.zeros(len(age))
+        w[in_range] = sim_p[age[in_range]] / of_age[age[in_range]]
+        k = min(n - n_new, int(np.count_nonzero(w)))
+        pick = np.sort(rng.choice(len(age), size=k, replace=False, p=w / w.sum()))
+        upd = old.take(pa.array(pick)).select(list(canonical.FIELD_NAMES))
+        stamp = pa.array((day_s + rng.integers(0, 86000, k)) * 10**6, ts)
         upd = upd.set_column(upd.schema.get_field_index("updated_at"), "updated_at", stamp)
-        upd = upd.set_column(
-            upd.schema.get_field_index("status"), "status", pa.array(["closed"] * upd.num_rows)
-        )
+        status = pa.array(rng.choice(sim_status, size=k))
+        upd = upd.set_column(upd.schema.get_field_index("status"), "status", status)
         parts.append(upd)
     t = pa.concat_tables([p.cast(canonical.schema()) for p in parts])
-    return t.filter(pc.is_valid(t["complaint_id"]))
+    return t.filter(pc.is_valid(t["complaint_id"])), k
 
 
 def task_publish_day(args: dict) -> dict:
@@ -228,8 +273,9 @@ def task_publish_day(args: dict) -> dict:
     root = Path(args["warehouse"])
     settings = settings_for(Path(args["root"]))
     source = registry_for(settings).source(args["source"])
-    versions = _day_versions(
-        source, int(args["rows"]), Path(args.get("existing_from", root)), seed=3
+    rows = args.get("rows")
+    versions, updates = _day_versions(
+        source, None if rows is None else int(rows), Path(args.get("existing_from", root)), seed=3
     )
     backup = Path(args["root"]) / "backup"
     cur_root = root / layout.CURRENT
@@ -269,6 +315,7 @@ def task_publish_day(args: dict) -> dict:
     return {
         "seconds": seconds,
         "rows": versions.num_rows,
+        "updates": updates,
         "current_partitions": len(result["current_partitions"]),
     }
 

@@ -78,3 +78,41 @@ def test_interleaved_runs_take_turns_and_give_medians(tmp_path):
     assert out["base"]["seconds"] == 2.0 and out["pipe"]["seconds"] == 8.0
     assert out["pipe"]["all_seconds"] == [9.0, 7.0, 8.0] and out["pipe"]["peak_rss_mb"] == 20.0
     assert not any(root.exists() for root in roots)  # scratch folders removed
+
+
+def test_b5_day_follows_the_simulators_mix_of_new_and_updated_complaints(tmp_path):
+    """B5's day is the simulator's day of the source: its share of new complaints, and updates
+    of the warehouse's complaints at the simulator's ages (most days old, a tail of months)."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from bench import tasks_extra, whgen
+    from bench.worker import DAY
+    from complaints.registry import load_registry
+
+    source = load_registry().source("prov-32")
+    writers: dict = {}
+    rng = np.random.default_rng(1)
+    whgen._write_months(tmp_path, source.id, whgen.complaints(source, 300_000, rng), writers)
+    for w in writers.values():
+        w.close()
+    files = tasks_extra._source_current_files(tmp_path, source.id)
+    existing = pa.concat_tables([pq.read_table(f) for f in files])["complaint_id"]
+    share_new, sim_ages, _ = tasks_extra.simulated_day_mix(source)
+    assert 0 < share_new < 1 and sim_ages.min() >= 1
+
+    day, updates = tasks_extra._day_versions(source, None, tmp_path, seed=3)
+    # the day's size follows the warehouse's daily volume (~274 a day here) and the new share
+    assert 274 / share_new * 0.7 < day.num_rows < 274 / share_new * 1.3
+    is_update = pc.is_in(day["complaint_id"], value_set=existing).to_numpy(zero_copy_only=False)
+    assert is_update.sum() == updates
+    assert abs(1 - is_update.mean() - share_new) < 0.02
+    submitted = day["submitted_at"].to_numpy(zero_copy_only=False)
+    ages = (np.datetime64(DAY, "D") - submitted.astype("datetime64[D]")).astype(int)
+    assert (ages[~is_update] == 0).all()  # new complaints are submitted that day
+    upd_ages = ages[is_update]
+    assert abs(np.median(upd_ages) - np.median(sim_ages)) <= 3
+    assert np.quantile(upd_ages, 0.9) == pytest.approx(np.quantile(sim_ages, 0.9), abs=6)
+    assert upd_ages.max() > 31  # the tail reaches earlier months
