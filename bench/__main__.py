@@ -29,6 +29,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         "warehouse's volume)",
     )
     p.add_argument(
+        "--b6-dlt-readers",
+        default="read_csv_duckdb,read_csv",
+        help="dlt's own CSV readers with their defaults to time once each beside B6 ('' for "
+        "none; ~1 min each); read_csv_duckdb(use_pyarrow=True) always runs with B6's rounds",
+    )
+    p.add_argument(
         "--full",
         action="store_true",
         help="also the issue's sizes for B3/B5 (a 100M-row warehouse, ~9 min to generate once, "
@@ -41,6 +47,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
         a.warehouse_rows = 100_000_000
         a.b2_registry, a.b2_scale = "full", 13.6
     a.b4_rows = [int(x) for x in str(a.b4_rows).split(",") if x]
+    a.b6_dlt_readers = [x.strip() for x in a.b6_dlt_readers.split(",") if x.strip()]
     a.only = [x.strip().upper() for x in a.only.split(",") if x.strip()]
     return a
 

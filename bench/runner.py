@@ -84,12 +84,19 @@ def scratch_dir() -> Path:
 
 
 def ensure_dlt_venv() -> Path:
-    """Create ``.venv-dlt`` from bench/requirements-dlt.txt (+ constraints) on first use."""
+    """Create ``.venv-dlt`` from bench/requirements-dlt.txt (+ constraints) on first use, and
+    install again when those files change (their hash is the stamp's content)."""
+    import hashlib
+
     python = VENV_DLT / "bin" / "python"
     stamp = VENV_DLT / ".installed"
-    if stamp.exists():
-        return python
     bench = PROJECT_ROOT / "bench"
+    wanted = hashlib.sha256()
+    for name in ("requirements-dlt.txt", "constraints-dlt.txt"):
+        if (bench / name).exists():
+            wanted.update((bench / name).read_bytes())
+    if stamp.exists() and stamp.read_text() == wanted.hexdigest():
+        return python
     if not python.exists():
         subprocess.run(["python3.11", "-m", "venv", str(VENV_DLT)], check=True)
     cmd = [
@@ -104,5 +111,5 @@ def ensure_dlt_venv() -> Path:
     if (bench / "constraints-dlt.txt").exists():
         cmd += ["-c", str(bench / "constraints-dlt.txt")]
     subprocess.run(cmd, check=True)
-    stamp.touch()
+    stamp.write_text(wanted.hexdigest())
     return python
