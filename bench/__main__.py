@@ -30,19 +30,22 @@ def parse(argv: list[str]) -> argparse.Namespace:
     )
     p.add_argument(
         "--b6-dlt-readers",
-        default="read_csv_duckdb,read_csv",
-        help="dlt's own CSV readers with their defaults to time once each beside B6 ('' for "
-        "none; ~1 min each); read_csv_duckdb(use_pyarrow=True) always runs with B6's rounds",
+        default=None,
+        help="dlt's own CSV readers with their defaults to time once each beside B6, e.g. "
+        "read_csv_duckdb,read_csv (~1 min each; --full: both); "
+        "read_csv_duckdb(use_pyarrow=True) always runs in B6's rounds",
     )
     p.add_argument(
         "--full",
         action="store_true",
         help="also the issue's sizes for B3/B5 (a 100M-row warehouse, ~9 min to generate once, "
-        "8.6 GB) and B2 (the full registry at ~1M complaints, ~4 min to simulate once); "
-        "B1 and B4 run at the issue's sizes by default",
+        "8.6 GB) and B2 (the full registry at ~1M complaints, ~4 min to simulate once), and "
+        "dlt's own CSV readers beside B6; B1 and B4 run at the issue's sizes by default",
     )
     p.add_argument("--results", default=None, help="folder for the results (bench/results)")
     a = p.parse_args(argv)
+    if a.b6_dlt_readers is None:
+        a.b6_dlt_readers = "read_csv_duckdb,read_csv" if a.full else ""
     if a.full:
         a.warehouse_rows = 100_000_000
         a.b2_registry, a.b2_scale = "full", 13.6
