@@ -40,8 +40,6 @@ def main(csv_path: str, out_dir: str, pipelines_dir: str, reader: str = "arrow")
     if reader != "arrow":  # the module (``dlt.sources.filesystem`` also names its source)
         fs_readers = importlib.import_module("dlt.sources.filesystem")
         importlib.import_module("pandas" if reader == "read_csv" else "duckdb")
-    options = {"use_pyarrow": True} if reader == "read_csv_duckdb_pyarrow" else {}
-    reader_name = reader.removesuffix("_pyarrow")
     t_import = time.perf_counter() - t_import
 
     def batches():
@@ -69,7 +67,9 @@ def main(csv_path: str, out_dir: str, pipelines_dir: str, reader: str = "arrow")
     else:
         folder, name = os.path.split(os.path.abspath(csv_path))
         files = fs_readers.filesystem(bucket_url="file://" + folder, file_glob=name)
-        resource = (files | getattr(fs_readers, reader_name)(**options)).with_name("aduan")
+        read = getattr(fs_readers, reader.removesuffix("_pyarrow"))
+        options = {"use_pyarrow": True} if reader.endswith("_pyarrow") else {}
+        resource = (files | read(**options)).with_name("aduan")
         resource.apply_hints(write_disposition="replace")
     info = pipeline.run(resource, loader_file_format="parquet")
     seconds = time.perf_counter() - t0
