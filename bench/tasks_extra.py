@@ -231,14 +231,11 @@ def _day_versions(source, n: int | None, existing_dir: Path, seed: int) -> tuple
     if n is None:
         n = max(1, round(np.count_nonzero((age > 0) & (age <= 28)) / 28 / share_new))
     n_new = round(n * share_new)
-    new = whgen.complaints(source, n_new, rng, start_id=10**9, regions=["31"])
+    # a day's new complaints: submitted that (local) day, as the simulator's stand at its end
+    new = whgen.complaints(source, n_new, rng, 10**9, end=DAY, regions=["31"], span_s=86400)
+    parts = [new.select(list(canonical.FIELD_NAMES))]
     ts = pa.timestamp("us", tz="UTC")
     day_s = int(np.datetime64(DAY.isoformat(), "s").astype(np.int64))
-    # a day's new complaints are submitted that day (whgen spreads them over three years)
-    stamp = pa.array((day_s + rng.integers(0, 86000, new.num_rows)) * 10**6, ts)
-    for name in ("submitted_at", "updated_at"):
-        new = new.set_column(new.schema.get_field_index(name), name, stamp)
-    parts = [new.select(list(canonical.FIELD_NAMES))]
     k = 0
     in_range = (age > 0) & (age <= LIFECYCLE_DAYS)
     if old is not None and n > n_new and in_range.any():

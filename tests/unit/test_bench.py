@@ -109,10 +109,58 @@ def test_b5_day_follows_the_simulators_mix_of_new_and_updated_complaints(tmp_pat
     is_update = pc.is_in(day["complaint_id"], value_set=existing).to_numpy(zero_copy_only=False)
     assert is_update.sum() == updates
     assert abs(1 - is_update.mean() - share_new) < 0.02
-    submitted = day["submitted_at"].to_numpy(zero_copy_only=False)
+    local = pc.local_timestamp(day["submitted_at"].cast(pa.timestamp("us", tz=source.timezone)))
+    submitted = local.to_numpy(zero_copy_only=False)
     ages = (np.datetime64(DAY, "D") - submitted.astype("datetime64[D]")).astype(int)
     assert (ages[~is_update] == 0).all()  # new complaints are submitted that day
     upd_ages = ages[is_update]
     assert abs(np.median(upd_ages) - np.median(sim_ages)) <= 3
     assert np.quantile(upd_ages, 0.9) == pytest.approx(np.quantile(sim_ages, 0.9), abs=6)
     assert upd_ages.max() > 31  # the tail reaches earlier months
+
+
+def test_generated_complaints_stand_where_the_simulator_leaves_complaints_of_their_age():
+    """whgen's statuses and milestones come from the simulator's complaints of the same age:
+    the last days' are mostly open, those past the lifecycle are settled for good."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from bench import whgen
+    from complaints.canonical import MILESTONES
+    from complaints.registry import load_registry
+
+    source = load_registry().source("kab-5102")
+    t = whgen.complaints(source, 200_000, np.random.default_rng(5))
+    pool = whgen.lifecycle_pool(whgen.END_DAY)
+    tz = pa.timestamp("us", tz=source.timezone)
+    local_day = pc.local_timestamp(t["submitted_at"].cast(tz)).to_numpy(zero_copy_only=False)
+    age = (np.datetime64(whgen.END_DAY, "D") - local_day.astype("datetime64[D]")).astype(int)
+    status = t["status"].to_numpy(zero_copy_only=False).astype(str)
+    final = np.isin(status, ["closed", "archived"])
+    young, old = age <= 6, age > 100
+    values, codes = pool["status"]
+    pool_final = np.isin(np.asarray(values.to_pylist())[codes], ["closed", "archived"])
+    assert final[young].mean() == pytest.approx(pool_final[pool["age"] <= 6].mean(), abs=0.05)
+    assert final[old].mean() == pytest.approx(pool_final[pool["age"] > 100].mean(), abs=0.02)
+    assert final[young].mean() < 0.5 < final[old].mean()
+    # milestones in order, none after the end of END_DAY, updated_at the latest of them
+    next_day = whgen.END_DAY + dt.timedelta(days=1)
+    end = pa.scalar(dt.datetime.combine(next_day, dt.time(), ZoneInfo(source.timezone)), tz)
+    before = t["submitted_at"]
+    for name in MILESTONES[1:]:
+        col = t[name]
+        assert pc.all(pc.fill_null(pc.less_equal(before, col), True)).as_py(), name
+        assert pc.all(pc.fill_null(pc.less(col, end), True)).as_py(), name
+        before = pc.coalesce(col, before)
+    latest = np.nanmax(
+        np.stack([t[m].cast(pa.int64()).to_numpy(zero_copy_only=False) for m in MILESTONES]).astype(
+            float
+        ),
+        axis=0,
+    )
+    assert (latest == t["updated_at"].cast(pa.int64()).to_numpy()).all()
+    assert (t["rating"].is_valid().to_numpy(zero_copy_only=False) <= (status == "closed")).all()
