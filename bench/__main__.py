@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import suite
+from bench import dlt_load, suite
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -51,6 +51,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
         a.b2_registry, a.b2_scale = "full", 13.6
     a.b4_rows = [int(x) for x in str(a.b4_rows).split(",") if x]
     a.b6_dlt_readers = [x.strip() for x in a.b6_dlt_readers.split(",") if x.strip()]
+    unknown = sorted(set(a.b6_dlt_readers) - set(dlt_load.READERS))
+    if unknown:  # before minutes of other benchmarks, not when B6 gets to them
+        p.error(f"--b6-dlt-readers: unknown {', '.join(unknown)}; known: {dlt_load.READERS}")
     a.only = [x.strip().upper() for x in a.only.split(",") if x.strip()]
     return a
 

@@ -164,3 +164,12 @@ def test_generated_complaints_stand_where_the_simulator_leaves_complaints_of_the
     )
     assert (latest == t["updated_at"].cast(pa.int64()).to_numpy()).all()
     assert (t["rating"].is_valid().to_numpy(zero_copy_only=False) <= (status == "closed")).all()
+
+
+def test_dlt_readers_default_with_full_only_and_unknown_ones_are_refused_up_front():
+    bench_main = pytest.importorskip("bench.__main__")
+    assert bench_main.parse([]).b6_dlt_readers == []
+    assert bench_main.parse(["--full"]).b6_dlt_readers == ["read_csv_duckdb", "read_csv"]
+    assert bench_main.parse(["--b6-dlt-readers", " read_csv ,"]).b6_dlt_readers == ["read_csv"]
+    with pytest.raises(SystemExit):
+        bench_main.parse(["--b6-dlt-readers", "read_csv,pandas"])
