@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import dlt_load, suite
+from bench import dlt_load, runner, suite
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -41,6 +41,13 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="also the issue's sizes for B3/B5 (a 100M-row warehouse, ~9 min to generate once, "
         "8.6 GB) and B2 (the full registry at ~1M complaints, ~4 min to simulate once), and "
         "dlt's own CSV readers beside B6; B1 and B4 run at the issue's sizes by default",
+    )
+    p.add_argument(
+        "--prefault-mb",
+        type=int,
+        default=runner.PREFAULT_MB,
+        help="MiB touched and freed just before each timed process, so that it does not pay "
+        "for pages a VM with free page reporting gave back to its host (0: off)",
     )
     p.add_argument("--results", default=None, help="folder for the results (bench/results)")
     a = p.parse_args(argv)

@@ -16,6 +16,34 @@ from complaints.config import PROJECT_ROOT
 
 MARK = "BENCH-RESULT "
 VENV_DLT = PROJECT_ROOT / ".venv-dlt"
+#: MiB touched and given back just before each timed process starts (``--prefault-mb``; 0: off)
+PREFAULT_MB = 3072
+
+
+def prefault(mb: int) -> int:
+    """Touch ``mb`` MiB (at most a quarter of the memory available) and free them; the MiB
+    touched. On a VM with free page reporting (this one: Firecracker, ``page_reporting``), the
+    memory a process frees goes back to the host, and the next process to touch it pays a host
+    fault per page in the kernel: 1-2 s per GB here, against ~0.15 s for pages the guest still
+    holds. A bare CSV->Parquet conversion that fills 1.3 GB in a second then took 1.7-2.5 s
+    after a run that had freed memory, 1.0-1.1 s after one that had just touched it: the
+    baseline varied with what ran before it, not with the code. Pages touched here and freed a
+    moment before the worker starts are taken back by it at the guest's cost."""
+    mb = max(0, min(mb, _available_mb() // 4))
+    buf = bytearray(mb << 20)  # zero-filled: every page written
+    del buf  # a big block: unmapped at once
+    return mb
+
+
+def _available_mb() -> int:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) // 1024
+    except OSError:
+        pass
+    return 4096
 
 
 def run_task(
@@ -24,15 +52,17 @@ def run_task(
     python: str | None = None,
     script: list[str] | None = None,
 ) -> dict:
-    """One process: ``python -m bench.worker task args``; adds ``peak_rss_mb``: the worker's
-    own VmHWM when it reports one, else ``ru_maxrss`` from os.wait4 (which Linux raises to the
-    memory of this process at the fork: too high once the bench process has generated files)."""
+    """One process: ``python -m bench.worker task args``, started right after ``prefault``; adds
+    ``peak_rss_mb``: the worker's own VmHWM when it reports one, else ``ru_maxrss`` from
+    os.wait4 (which Linux raises to the memory of this process at the fork: too high once the
+    bench process has generated files), and the process's user and system CPU seconds."""
     cmd = [python or sys.executable] + (script or ["-m", "bench.worker", task, json.dumps(args)])
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), str(PROJECT_ROOT / "plugins")]),
     }
     log = tempfile.TemporaryFile(mode="w+")
+    prefault(PREFAULT_MB)
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=log, text=True, cwd=PROJECT_ROOT, env=env
     )
@@ -45,6 +75,7 @@ def run_task(
         raise RuntimeError(f"{task} failed ({proc.returncode}): {log.read()[-3000:]}")
     result = json.loads(lines[-1][len(MARK) :])
     result["peak_rss_mb"] = result.get("vm_hwm_mb") or usage.ru_maxrss / 1024  # KiB on Linux
+    result["cpu_user_s"], result["cpu_sys_s"] = round(usage.ru_utime, 3), round(usage.ru_stime, 3)
     return result
 
 
@@ -66,6 +97,7 @@ def interleaved(runs: Mapping[str, Callable[[Path, int], dict]], n: int) -> dict
             "seconds": median(r["seconds"] for r in rs),
             "peak_rss_mb": median(r["peak_rss_mb"] for r in rs),
             "all_seconds": [round(r["seconds"], 3) for r in rs],
+            "cpu_sys_s": median(r.get("cpu_sys_s", 0.0) for r in rs),
             "runs": rs,
         }
         for name, rs in results.items()

@@ -40,6 +40,12 @@ def _on_csv(task: str, csv: Path):
     return lambda r, i: runner.run_task(task, {"root": str(r), "csv": str(csv)})
 
 
+def _prefault_note(a) -> str:
+    if a.prefault_mb <= 0:
+        return "no memory touched before each process (--prefault-mb 0)"
+    return f"{a.prefault_mb:,} MiB touched and freed before each process (runner.prefault)"
+
+
 def b1(a, rows: list) -> None:
     csv = gen.cached_csv(a.b1_rows, FILE_SOURCE, FILE_REGION, DAY)
     both = runner.interleaved(
@@ -61,7 +67,9 @@ def b1(a, rows: list) -> None:
             f"baseline: bare pyarrow CSV->Parquet, runs interleaved with this project's "
             f"{base['all_seconds']}; {a.b1_rows / pipe['seconds']:,.0f} "
             f"rows/s; peak {pipe['peak_rss_mb']:,.0f} MB; runs {pipe['all_seconds']}; GX imported "
-            f"by the ingest: {'yes' if pipe['runs'][0]['gx_imported'] else 'no'}",
+            f"by the ingest: {'yes' if pipe['runs'][0]['gx_imported'] else 'no'}; system CPU per "
+            f"process {base['cpu_sys_s']:.2f} s / {pipe['cpu_sys_s']:.2f} s; "
+            f"{_prefault_note(a)}",
         )
     )
 
@@ -403,6 +411,7 @@ def run(args) -> tuple[str, dict]:
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     rows, errors = [], []
     shown = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "results"}
+    runner.PREFAULT_MB = args.prefault_mb
     for bid in ("B7", "B1", "B6", "B4", "B3", "B5", "B2"):
         if bid not in args.only:
             continue

@@ -15,7 +15,8 @@ sys.path.insert(0, str(PROJECT_ROOT))
 def test_bench_runs_tiny_and_writes_results(tmp_path):
     bench_main = pytest.importorskip("bench.__main__")
     code = bench_main.main(
-        ["--only", "B1", "--repeats", "1", "--b1-rows", "300", "--results", str(tmp_path)]
+        ["--only", "B1", "--repeats", "1", "--b1-rows", "300", "--prefault-mb", "16"]
+        + ["--results", str(tmp_path)]
     )
     assert code == 0
     (md,) = tmp_path.glob("*.md")
@@ -25,6 +26,7 @@ def test_bench_runs_tiny_and_writes_results(tmp_path):
     (row,) = [r for r in result["rows"] if r["id"] == "B1"]
     assert row["value"] > 0 and row["baseline"] > 0 and row["ratio"] > 0
     assert "| B1 |" in md.read_text()
+    assert result["args"]["prefault_mb"] == 16 and "16 MiB touched" in row["note"]
     assert result["machine"]["cores"] and result["machine"]["git_commit"]
 
 
@@ -40,7 +42,24 @@ def test_generated_file_has_the_export_shape():
     assert len(set(table["Nomor Tiket"].to_pylist())) == 50
 
 
-def test_a_worker_reports_its_own_peak_memory_not_its_parents(tmp_path):
+def test_prefault_writes_every_page_it_asks_for_and_stays_within_a_quarter_of_memory(monkeypatch):
+    """The pages must be written, not only reserved: an untouched allocation would leave the
+    worker to fault them in from the host."""
+    import resource
+
+    from bench import runner
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    assert runner.prefault(64) == 64
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    assert faults >= 0.9 * (64 << 20) / resource.getpagesize()
+    assert runner.prefault(0) == 0
+    assert runner._available_mb() > 0
+    monkeypatch.setattr(runner, "_available_mb", lambda: 400)
+    assert runner.prefault(10**9) == 100
+
+
+def test_a_worker_reports_its_own_peak_memory_not_its_parents(tmp_path, monkeypatch):
     """ru_maxrss of a child is raised to the forking parent's memory: a bench process that grew
     while generating files made every later worker look as big (886 MB for a 341 MB query)."""
     import datetime as dt
@@ -51,11 +70,13 @@ def test_a_worker_reports_its_own_peak_memory_not_its_parents(tmp_path):
 
     csv = tmp_path / "tiny.csv"
     pacsv.write_csv(gen.source_rows(20, "kab-5102", "51.02", dt.date(2026, 10, 30)), csv)
+    monkeypatch.setattr(runner, "PREFAULT_MB", 16)
     ballast = b"\x01" * (800 * 2**20)  # resident in this process when the worker is forked
     result = runner.run_task("csv_to_parquet", {"root": str(tmp_path / "r"), "csv": str(csv)})
     del ballast
     assert result["vm_hwm_mb"] is not None
     assert 0 < result["peak_rss_mb"] == result["vm_hwm_mb"] < 500
+    assert result["cpu_user_s"] > 0 and result["cpu_sys_s"] >= 0
 
 
 def test_interleaved_runs_take_turns_and_give_medians(tmp_path):
