@@ -28,7 +28,8 @@ def prefault(mb: int) -> int:
     holds. A bare CSV->Parquet conversion that fills 1.3 GB in a second then took 1.7-2.5 s
     after a run that had freed memory, 1.0-1.1 s after one that had just touched it: the
     baseline varied with what ran before it, not with the code. Pages touched here and freed a
-    moment before the worker starts are taken back by it at the guest's cost."""
+    moment before the worker starts are often still the guest's when it takes them; not
+    always (the host takes them back as fast as it likes), hence ``cpu_sys_s`` in the results."""
     mb = max(0, min(mb, _available_mb() // 4))
     buf = bytearray(mb << 20)  # zero-filled: every page written
     del buf  # a big block: unmapped at once
@@ -97,6 +98,7 @@ def interleaved(runs: Mapping[str, Callable[[Path, int], dict]], n: int) -> dict
             "seconds": median(r["seconds"] for r in rs),
             "peak_rss_mb": median(r["peak_rss_mb"] for r in rs),
             "all_seconds": [round(r["seconds"], 3) for r in rs],
+            "cpu_user_s": median(r.get("cpu_user_s", 0.0) for r in rs),
             "cpu_sys_s": median(r.get("cpu_sys_s", 0.0) for r in rs),
             "runs": rs,
         }

@@ -40,6 +40,10 @@ def _on_csv(task: str, csv: Path):
     return lambda r, i: runner.run_task(task, {"root": str(r), "csv": str(csv)})
 
 
+def _cpu(res: dict) -> str:
+    return f"{res['cpu_user_s']:.2f} + {res['cpu_sys_s']:.2f} s"
+
+
 def _prefault_note(a) -> str:
     if a.prefault_mb <= 0:
         return "no memory touched before each process (--prefault-mb 0)"
@@ -67,8 +71,8 @@ def b1(a, rows: list) -> None:
             f"baseline: bare pyarrow CSV->Parquet, runs interleaved with this project's "
             f"{base['all_seconds']}; {a.b1_rows / pipe['seconds']:,.0f} "
             f"rows/s; peak {pipe['peak_rss_mb']:,.0f} MB; runs {pipe['all_seconds']}; GX imported "
-            f"by the ingest: {'yes' if pipe['runs'][0]['gx_imported'] else 'no'}; system CPU per "
-            f"process {base['cpu_sys_s']:.2f} s / {pipe['cpu_sys_s']:.2f} s; "
+            f"by the ingest: {'yes' if pipe['runs'][0]['gx_imported'] else 'no'}; CPU per process "
+            f"(user + system): baseline {_cpu(base)}, this project's {_cpu(pipe)}; "
             f"{_prefault_note(a)}",
         )
     )
