@@ -44,6 +44,26 @@ def _cpu(res: dict) -> str:
     return f"{res['cpu_user_s']:.2f} + {res['cpu_sys_s']:.2f} s"
 
 
+#: system CPU a bare conversion spends per user CPU second when its pages are the guest's
+#: (0.13-0.19 measured); above this it paid the host's page faults (1.2-2.5 s against 1.5 s)
+HOST_FAULTS = 0.35
+
+
+def b1_verdict(ratio: float, base: dict) -> tuple[bool | None, str]:
+    """B1's "met" and why: no verdict when the ratio is within the target only because the
+    baseline paid the host's page faults (docs/performance.md, "Memory touched before each
+    process"); such a baseline is slower than the conversion itself, so the ratio understates."""
+    if ratio > 3:
+        return False, ""
+    if base["cpu_sys_s"] > HOST_FAULTS * base["cpu_user_s"]:
+        return None, (
+            f"; no verdict: the baseline spent {base['cpu_sys_s']:.2f} s of system CPU against "
+            f"{base['cpu_user_s']:.2f} s of user CPU, paying the host's page faults, so the "
+            "ratio understates"
+        )
+    return True, ""
+
+
 def _prefault_note(a) -> str:
     if a.prefault_mb <= 0:
         return "no memory touched before each process (--prefault-mb 0)"
@@ -58,6 +78,7 @@ def b1(a, rows: list) -> None:
     )
     base, pipe = both["baseline"], both["pipeline"]
     ratio = pipe["seconds"] / base["seconds"]
+    ok, why = b1_verdict(ratio, base)
     rows.append(
         _row(
             "B1",
@@ -67,13 +88,13 @@ def b1(a, rows: list) -> None:
             "s",
             base["seconds"],
             "<= 3x",
-            ratio <= 3,
+            ok,
             f"baseline: bare pyarrow CSV->Parquet, runs interleaved with this project's "
             f"{base['all_seconds']}; {a.b1_rows / pipe['seconds']:,.0f} "
             f"rows/s; peak {pipe['peak_rss_mb']:,.0f} MB; runs {pipe['all_seconds']}; GX imported "
             f"by the ingest: {'yes' if pipe['runs'][0]['gx_imported'] else 'no'}; CPU per process "
             f"(user + system): baseline {_cpu(base)}, this project's {_cpu(pipe)}; "
-            f"{_prefault_note(a)}",
+            f"{_prefault_note(a)}{why}",
         )
     )
 
@@ -400,7 +421,11 @@ def to_markdown(result: dict) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in result["rows"]:
-        met = "" if r["ok"] is None else ("yes" if r["ok"] else "**no**")
+        met = (
+            ("no verdict" if r["target"] else "")
+            if r["ok"] is None
+            else ("yes" if r["ok"] else "**no**")
+        )
         out.append(
             f"| {r['id']} | {r['what']} | {r['size']} | {_fmt(r['value'])} {r['unit']} | "
             f"{_fmt(r['baseline'])} | {_fmt(r['ratio'])} | {r['target']} | {met} | "

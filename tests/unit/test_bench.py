@@ -194,3 +194,18 @@ def test_dlt_readers_default_with_full_only_and_unknown_ones_are_refused_up_fron
     assert bench_main.parse(["--b6-dlt-readers", " read_csv ,"]).b6_dlt_readers == ["read_csv"]
     with pytest.raises(SystemExit):
         bench_main.parse(["--b6-dlt-readers", "read_csv,pandas"])
+
+
+def test_b1_gives_no_verdict_when_only_a_baseline_slowed_by_host_page_faults_meets_it():
+    """A bare conversion that spent more system than a third of its user CPU paid the VM host's
+    page faults (2.47 s against 1.42 s in a run that printed "met" at 2.05x); with its pages
+    held it spends ~0.2 s and B1 is ~4.6x."""
+    from bench import suite
+
+    clean = {"cpu_user_s": 1.45, "cpu_sys_s": 0.25}
+    slowed = {"cpu_user_s": 1.42, "cpu_sys_s": 2.47}
+    assert suite.b1_verdict(2.5, clean) == (True, "")
+    assert suite.b1_verdict(4.6, clean) == (False, "")
+    assert suite.b1_verdict(4.6, slowed) == (False, "")
+    ok, why = suite.b1_verdict(2.05, slowed)
+    assert ok is None and "2.47 s of system CPU" in why
