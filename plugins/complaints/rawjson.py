@@ -4,8 +4,8 @@
 default=str)`` of ``table.to_pylist()`` (columns in table order, ``_row`` left out), but builds
 the text with Arrow string kernels instead of a Python call per row (a small table, the usual
 quarantine of a source-day, is dumped row by row: faster there). Only values that need a
-``\\uXXXX`` escape (control characters, and non-ASCII text when ``ensure_ascii``) go through
-the ``json`` module's own C string encoder, value by value.
+``\\u`` escape with four hex digits (control characters, and non-ASCII text when
+``ensure_ascii``) go through the ``json`` module's own C string encoder, value by value.
 """
 
 from __future__ import annotations
