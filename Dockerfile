@@ -3,9 +3,11 @@
 FROM apache/airflow:3.3.2-python3.11
 
 USER root
-# WeasyPrint (PDF reports) needs Pango; fonts for the Indonesian reports.
+# WeasyPrint (PDF reports) needs Pango and HarfBuzz's font subsetter; fonts for the Indonesian
+# reports.
 RUN apt-get update -qq \
     && apt-get install -y -qq --no-install-recommends libpango-1.0-0 libpangoft2-1.0-0 \
+       libharfbuzz-subset0 \
        fonts-dejavu-core \
     && apt-get clean && rm -rf /var/lib/apt/lists/*
 USER airflow

@@ -27,11 +27,13 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	@$(MAKE) --no-print-directory sysdeps
 	@touch $(STAMP)
 
-# WeasyPrint (PDF reports) needs Pango from the system; install it where it is missing.
+# WeasyPrint (PDF reports) needs Pango from the system; install it where it is missing. HarfBuzz's
+# subsetter embeds only the glyphs a report uses; WeasyPrint falls back to fontTools without it
+# (with a DeprecationWarning: later WeasyPrint versions require it).
 sysdeps:
 	@$(BIN)/python -c "import weasyprint" 2>/dev/null || { \
 	  echo "installing Pango for WeasyPrint"; \
-	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core >/dev/null; }
+	  apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core >/dev/null; }
 
 run: venv
 	$(BIN)/complaints run --start $(START) --end $(END) --registry $(REGISTRY) --scale $(SCALE)
