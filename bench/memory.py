@@ -1,4 +1,5 @@
-"""A benchmark process's own peak memory (stdlib only: the dlt venv imports it too)."""
+"""A benchmark process's own peak memory and the machine's memory (stdlib only: the dlt venv
+imports it too)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,18 @@ def vm_hwm_mb() -> float | None:
         with open("/proc/self/status") as f:
             for line in f:
                 if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+    return None
+
+
+def meminfo_mb(field: str) -> float | None:
+    """A ``/proc/meminfo`` field (``MemTotal``, ``MemAvailable``, ...) in MB; None without it."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith(f"{field}:"):
                     return int(line.split()[1]) / 1024  # kB
     except OSError:
         pass

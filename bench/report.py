@@ -6,6 +6,7 @@ import os
 import platform
 import subprocess
 
+from bench.memory import meminfo_mb
 from complaints.config import PROJECT_ROOT
 
 
@@ -30,11 +31,12 @@ def machine() -> dict:
             info["cpu"] = next(
                 line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")
             )
-        with open("/proc/meminfo") as fh:
-            info["ram_gb"] = round(int(fh.readline().split()[1]) / 1024 / 1024, 1)
         info["load_avg"] = os.getloadavg()
     except (OSError, StopIteration):
         pass
+    total = meminfo_mb("MemTotal")
+    if total is not None:
+        info["ram_gb"] = round(total / 1024, 1)
     from importlib.metadata import version
 
     for pkg in ("apache-airflow", "great_expectations", "sqlalchemy"):

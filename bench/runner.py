@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from statistics import median
 
+from bench.memory import meminfo_mb
 from complaints.config import PROJECT_ROOT
 
 MARK = "BENCH-RESULT "
@@ -37,14 +38,8 @@ def prefault(mb: int) -> int:
 
 
 def _available_mb() -> int:
-    try:
-        with open("/proc/meminfo", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) // 1024
-    except OSError:
-        pass
-    return 4096
+    available = meminfo_mb("MemAvailable")
+    return 4096 if available is None else int(available)
 
 
 def run_task(
