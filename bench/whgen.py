@@ -140,8 +140,8 @@ def lifecycle_pool(end: dt.date) -> dict[str, np.ndarray]:
     """The simulator's complaints of ``POOL_SOURCE`` submitted in the ``POOL_DAYS`` before
     ``end`` (inclusive), as they stand at its end, sorted by ``age`` (days from the local
     submission day to ``end``): ``classification`` and ``status`` (each as its distinct
-    values and every complaint's code), ``berkadar_pengawasan``, ``rating`` (0: none) and ``offsets`` (seconds from submission to each of ``LATER``, NaN
-    where not reached)."""
+    values and every complaint's code), ``berkadar_pengawasan``, ``rating`` (0: none) and
+    ``offsets`` (seconds from submission to each of ``LATER``, NaN where not reached)."""
     from complaints.registry import load_registry
 
     source = load_registry().source(POOL_SOURCE)
