@@ -1,4 +1,5 @@
-"""Worker tasks for B2 (national day), B3 (analyst queries) and B5 (publish into a big warehouse)."""
+"""Worker tasks for B2 (national day), B3 (analyst queries) and B5 (publish into a big
+warehouse)."""
 
 from __future__ import annotations
 

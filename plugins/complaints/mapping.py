@@ -145,7 +145,10 @@ class _Mapper:
         is_false = pc.is_in(lower, value_set=pa.array(false_words, pa.string()))
         known = pc.or_(is_true, is_false)
         self.require(field, values)
-        words = f" is not a yes/no word (true: {', '.join(true_words)}; false: {', '.join(false_words)})"
+        words = (
+            f" is not a yes/no word (true: {', '.join(true_words)}; "
+            f"false: {', '.join(false_words)})"
+        )
         self.add(
             _reason(pc.and_(pc.is_valid(values), pc.invert(known)), f"{field} ", values, words)
         )

@@ -1,12 +1,12 @@
 """A source-day's batches as local Arrow IPC parts while it is being ingested.
 
-``Spill`` keeps, per kind of table (raw rows, valid versions, quarantine rows, key records ...),
-one uncompressed Arrow IPC file per batch under its folder (``<data_dir>/spill/<run_id>``), so a day never has
-to be held in memory: a part can be read back and rewritten on its own, and the parts of a kind
-are handed on as one pyarrow Dataset. The parts live only for the ingest, so they are written in
-Arrow's own format without compression: about five times faster than Parquet with lz4, at the
-cost of local disk (roughly the day's size in memory, per kind). ``remove`` (or leaving the ``with`` block, also on
-failure) deletes the folder.
+``Spill`` keeps, per kind of table (raw rows, valid versions, quarantine rows, key records ...), one
+uncompressed Arrow IPC file per batch under its folder (``<data_dir>/spill/<run_id>``), so a day
+never has to be held in memory: a part can be read back and rewritten on its own, and the parts of a
+kind are handed on as one pyarrow Dataset. The parts live only for the ingest, so they are written
+in Arrow's own format without compression: about five times faster than Parquet with lz4, at the
+cost of local disk (roughly the day's size in memory, per kind). ``remove`` (or leaving the ``with``
+block, also on failure) deletes the folder.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The alerts are wired into complaints_daily and survive serialisation (what the scheduler sees)."""
+"""The alerts are wired into complaints_daily and survive serialisation (what the scheduler
+sees)."""
 
 from __future__ import annotations
 

@@ -71,7 +71,8 @@ def test_dags_folder_parses_fast_and_without_io():
         "import time, importlib.util, pathlib\n"
         "t=time.perf_counter()\n"
         f"for p in sorted(pathlib.Path({str(ROOT / 'dags')!r}).glob('*.py')):\n"
-        "    s=importlib.util.spec_from_file_location(p.stem, p); m=importlib.util.module_from_spec(s)\n"
+        "    s=importlib.util.spec_from_file_location(p.stem, p)\n"
+        "    m=importlib.util.module_from_spec(s)\n"
         "    s.loader.exec_module(m)\n"
         "print(time.perf_counter()-t)\n"
     )

@@ -111,7 +111,8 @@ def test_duplicates_in_different_batches_and_a_second_header(tmp_path, monkeypat
 
 
 def test_rejected_day(tmp_path, monkeypatch):
-    rows = good_rows(36) + [good_row(9201 + n, **{"Nilai": v}) for n, v in enumerate("0 6 x y".split())]  # fmt: skip
+    bad = [good_row(9201 + n, **{"Nilai": v}) for n, v in enumerate("0 6 x y".split())]
+    rows = good_rows(36) + bad
 
     def drop(lapor: Lapor) -> None:
         lapor.drop_text("ekspor.csv", csv_text(rows))

@@ -1,4 +1,5 @@
-"""Connector building blocks: the window, value-to-text rules, Retry-After, sniffing, JSON stream."""
+"""Connector building blocks: the window, value-to-text rules, Retry-After, sniffing, JSON
+stream."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The file connector on real files in a temporary drop folder (fixtures in tests/fixtures/files)."""
+"""The file connector on real files in a temporary drop folder (fixtures in
+tests/fixtures/files)."""
 
 from __future__ import annotations
 

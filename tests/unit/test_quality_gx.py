@@ -1,4 +1,5 @@
-"""GX side of the quality stage: suite files, agreement with the row checks, Data Docs, no network."""
+"""GX side of the quality stage: suite files, agreement with the row checks, Data Docs, no
+network."""
 
 from __future__ import annotations
 

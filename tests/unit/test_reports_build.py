@@ -222,7 +222,8 @@ def test_overdue_list_is_the_snapshot_of_the_reports_as_of_day():
         "('A-1', 'i1', 'pengaduan', 'forwarding', date '2026-10-29', 2, date '2026-10-31'),"
         "('A-2', 'i1', 'aspirasi', 'completion', date '2026-10-30', 1, date '2026-10-31'),"
         "('A-1', 'i1', 'pengaduan', 'forwarding', date '2026-10-29', 3, date '2026-11-02')"
-        ") t(complaint_id, institution_id, classification, milestone, deadline, days_overdue, as_of)"
+        ") t(complaint_id, institution_id, classification, milestone, deadline, days_overdue,"
+        " as_of)"
     )
     rows = data.overdue(con, "i1", date(2026, 10, 31))
     assert rows[["complaint_id", "days_overdue"]].values.tolist() == [["A-1", 2], ["A-2", 1]]

@@ -56,7 +56,8 @@ def test_a_process_killed_before_spilling_leaves_no_folder():
         "from complaints import scratchdb\n"
         "con = scratchdb.cursor()\n"
         "con.execute('select count(*) from range(1000)').fetchall()\n"
-        "print(con.execute(\"select current_setting('temp_directory')\").fetchone()[0], flush=True)\n"
+        "temp = con.execute(\"select current_setting('temp_directory')\").fetchone()[0]\n"
+        "print(temp, flush=True)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
     proc = subprocess.run(

@@ -1,9 +1,10 @@
 """parse_timestamps gives exactly what the per-value pandas implementation gave.
 
-The reference below is the implementation before distinct values were parsed once and dates
-were assembled column-wise (every value through each format in turn, strptime patterns through
-``pd.to_datetime(format=..., exact=True)``, Indonesian dates through ``pd.to_datetime(frame)``). It is compared with the real one on the
-simulator's three export shapes, on hand-picked edge cases and on generated strings.
+The reference below is the implementation before distinct values were parsed once and dates were
+assembled column-wise (every value through each format in turn, strptime patterns through
+``pd.to_datetime(format=..., exact=True)``, Indonesian dates through ``pd.to_datetime(frame)``). It
+is compared with the real one on the simulator's three export shapes, on hand-picked edge cases and
+on generated strings.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """The Parquet warehouse: publishing, reruns, late data, history, runs, recovery.
 
-Files, layout and the catalog: test_warehouse_files.py; a source's first day: test_warehouse_first_day.py."""
+Files, layout and the catalog: test_warehouse_files.py; a source's first day:
+test_warehouse_first_day.py."""
 
 from __future__ import annotations
 

@@ -47,10 +47,11 @@ class NotExact(Exception):
 
 def arrow_encoding(path: Path, encoding: str, *, fixed: bool, per_line: bool) -> str | None:
     """The file's encoding as ``arrow_batches`` takes it (``utf-8`` or ``cp1252``) when it is
-    decoded there as the Python reader does, else None. Never with NUL bytes (the Python reader removes and counts them) nor, with a fixed
-    ``utf-8`` (which keeps a BOM), a BOM. With ``per_line`` (detected Windows-1252: the Python
-    reader decodes each line on its own, UTF-8 first, splitting lines at LF only) also never with
-    a BOM, a line that is valid UTF-8 with non-ASCII bytes, or a CR not followed by LF."""
+    decoded there as the Python reader does, else None. Never with NUL bytes (the Python reader
+    removes and counts them) nor, with a fixed ``utf-8`` (which keeps a BOM), a BOM. With
+    ``per_line`` (detected Windows-1252: the Python reader decodes each line on its own, UTF-8
+    first, splitting lines at LF only) also never with a BOM, a line that is valid UTF-8 with
+    non-ASCII bytes, or a CR not followed by LF."""
     name = codecs.lookup(encoding).name
     if name not in _DECODERS:
         return None

@@ -148,7 +148,10 @@ def rows_to_table(
 
 #: ISO 8601 as ``datetime.fromisoformat`` reads it and ``timeparse`` reads it alike: no space
 #: before the offset, an upper-case Z, at most six decimals (others go one by one)
-_PLAIN_ISO = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
+_PLAIN_ISO = (
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d{1,6})?)?)?"  # date, time
+    r"(?:Z|[+-]\d{2}(?::?\d{2})?)?$"  # offset
+)
 
 
 class UpdatedTracker:

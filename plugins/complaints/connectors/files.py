@@ -14,11 +14,11 @@ skipped and noted too. Each batch gets a ``_file`` column (the file name). Empty
 files yield nothing and are noted in ``notes``; a file that cannot be read raises SourceError
 naming it.
 
-Options: ``pattern`` (a glob the file names must match; others are skipped and noted),
-``encoding`` (fixed instead of detected), ``delimiter`` (``,`` ``;`` ``tab`` ``|`` instead of
-sniffed), ``sheet`` (the one XLSX sheet to read), ``batch_rows`` (50,000), ``updated_column`` (none: when given, ``max_updated`` reports
-the largest value of that column, as ISO 8601 UTC where it parses; ``updated_is``, ``local`` by
-default, says what a naive value means).
+Options: ``pattern`` (a glob the file names must match; others are skipped and noted), ``encoding``
+(fixed instead of detected), ``delimiter`` (``,`` ``;`` ``tab`` ``|`` instead of sniffed), ``sheet``
+(the one XLSX sheet to read), ``batch_rows`` (50,000), ``updated_column`` (none: when given,
+``max_updated`` reports the largest value of that column, as ISO 8601 UTC where it parses;
+``updated_is``, ``local`` by default, says what a naive value means).
 """
 
 from __future__ import annotations

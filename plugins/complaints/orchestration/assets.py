@@ -1,4 +1,5 @@
-"""The Assets that chain the DAGs: publishing updates the warehouse, metrics follow, reports follow."""
+"""The Assets that chain the DAGs: publishing updates the warehouse, metrics follow, reports
+follow."""
 
 from __future__ import annotations
 

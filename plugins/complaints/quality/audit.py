@@ -162,7 +162,8 @@ def _validated(rows, params, band, rows_read, **gx) -> tuple[list[dict], list[di
 def _key_reasons(dups: pa.Table) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, reason, id) triples of the key rule, sorted by row then reason (suite order)."""
     frames = []
-    for order, (reason, flag) in enumerate(((DUPLICATE_ROW, "copy"), (CONFLICTING_VERSIONS, "conflict"))):  # fmt: skip
+    kinds = ((DUPLICATE_ROW, "copy"), (CONFLICTING_VERSIONS, "conflict"))
+    for order, (reason, flag) in enumerate(kinds):
         hit = dups.filter(pc.fill_null(dups[flag], False))
         frames.append(
             pd.DataFrame(

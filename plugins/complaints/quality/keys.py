@@ -1,13 +1,13 @@
 """The key rule over a whole source-day, however many batches it came in.
 
 Every mapped row is reduced to a small key record (``key_records``): its position in the day's
-mapped rows, its raw row number, ``(complaint_id, updated_at)``, a 64-bit hash of all its
-canonical values and whether a row-level check already quarantined it. ``key_duplicates`` finds,
-over all of a day's key records (one Table, or a Dataset over spilled parts), the rows
-whose key is not unique, with DuckDB (``complaints.scratchdb``, which spills to disk rather
-than hold a large day in memory): GX counts all of them; an exact copy of an earlier row is a ``duplicate row``; every
-version of a key sent with different contents is a ``conflicting version``. Null keys are equal
-to each other, as in pandas' ``duplicated``.
+mapped rows, its raw row number, ``(complaint_id, updated_at)``, a 64-bit hash of all its canonical
+values and whether a row-level check already quarantined it. ``key_duplicates`` finds, over all of a
+day's key records (one Table, or a Dataset over spilled parts), the rows whose key is not unique,
+with DuckDB (``complaints.scratchdb``, which spills to disk rather than hold a large day in memory):
+GX counts all of them; an exact copy of an earlier row is a ``duplicate row``; every version of a
+key sent with different contents is a ``conflicting version``. Null keys are equal to each other, as
+in pandas' ``duplicated``.
 
 The hash only matters for rows whose key repeats, and most days have none: a streamed day
 (``streaming.SourceDay``) makes its key records without it (``hashed=False``) and

@@ -87,7 +87,8 @@ def _empty_view_sql(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schem
 #: and a source is one institution with the source's id (``registry.models.Source``).
 _CURRENT_FROM_NAME = (
     "SELECT * EXCLUDE (filename) REPLACE "
-    "(parse_filename(filename, true) AS source_id, parse_filename(filename, true) AS institution_id)"
+    "(parse_filename(filename, true) AS source_id, "
+    "parse_filename(filename, true) AS institution_id)"
 )
 
 

@@ -11,10 +11,10 @@ history (the other days' files plus the new day), so a rerun that removes a vers
 the newest remaining one, and a complaint left with no version at all leaves current.
 
 The merge runs out of core in DuckDB (``complaints.scratchdb``: a memory limit, spilling to a
-temporary folder) over pyarrow datasets of the staged history, the source's current files and its other history days,
-so memory does not grow with the rows and an S3 root works the same way. The rewritten
-(source, month) partitions are streamed out of one query, months interleaved, into one file each
-(``Transaction.put_keyed``); rows inside a file are in no particular order.
+temporary folder) over pyarrow datasets of the staged history, the source's current files and its
+other history days, so memory does not grow with the rows and an S3 root works the same way. The
+rewritten (source, month) partitions are streamed out of one query, months interleaved, into one
+file each (``Transaction.put_keyed``); rows inside a file are in no particular order.
 """
 
 from __future__ import annotations
@@ -217,7 +217,8 @@ _CANDIDATES = {
     0: """SELECT complaint_id, updated_at, seen_day, version_seq, seen_day AS _first,
       seen_day AS _last, submitted_at, timezone, 0 AS src FROM new_h""",
     1: """SELECT complaint_id, updated_at, seen_day, version_seq, seen_day, seen_day,
-      submitted_at, timezone, 1 FROM other_h WHERE complaint_id IN (SELECT complaint_id FROM rec)""",
+      submitted_at, timezone, 1 FROM other_h
+      WHERE complaint_id IN (SELECT complaint_id FROM rec)""",
     2: """SELECT complaint_id, updated_at, seen_day, -1, first_seen_day, last_seen_day,
       submitted_at, timezone, 2 FROM existing""",
 }
