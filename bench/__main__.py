@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import dlt_load, runner, suite
+from bench import dlt_load, runner, suite, worker
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -34,6 +34,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
         help="dlt's own CSV readers with their defaults to time once each beside B6, e.g. "
         "read_csv_duckdb,read_csv (~1 min each; --full: both); "
         "read_csv_duckdb(use_pyarrow=True) always runs in B6's rounds",
+    )
+    p.add_argument(
+        "--b1-without",
+        default="",
+        help="a what-if beside B1, never the verdict: the same ingest with parts switched off "
+        f"({', '.join(worker.WITHOUT)}; e.g. raw,hmac), to measure what they cost",
     )
     p.add_argument(
         "--full",
@@ -61,6 +67,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     unknown = sorted(set(a.b6_dlt_readers) - set(dlt_load.READERS))
     if unknown:  # before minutes of other benchmarks, not when B6 gets to them
         p.error(f"--b6-dlt-readers: unknown {', '.join(unknown)}; known: {dlt_load.READERS}")
+    a.b1_without = [x.strip() for x in a.b1_without.split(",") if x.strip()]
+    unknown = sorted(set(a.b1_without) - set(worker.WITHOUT))
+    if unknown:
+        p.error(f"--b1-without: unknown {', '.join(unknown)}; known: {', '.join(worker.WITHOUT)}")
     a.only = [x.strip().upper() for x in a.only.split(",") if x.strip()]
     return a
 

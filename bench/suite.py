@@ -33,9 +33,9 @@ def _row(bid, what, size, value, unit, baseline=None, target="", ok=None, note="
     }
 
 
-def _on_csv(task: str, csv: Path):
+def _on_csv(task: str, csv: Path, **extra):
     """A worker task over the B1 file in the run's scratch folder, for ``runner.interleaved``."""
-    return lambda r, i: runner.run_task(task, {"root": str(r), "csv": str(csv)})
+    return lambda r, i: runner.run_task(task, {"root": str(r), "csv": str(csv), **extra})
 
 
 def _cpu(res: dict) -> str:
@@ -70,13 +70,20 @@ def _prefault_note(a) -> str:
 
 def b1(a, rows: list) -> None:
     csv = gen.cached_csv(a.b1_rows, FILE_SOURCE, FILE_REGION, DAY)
-    both = runner.interleaved(
-        {"baseline": _on_csv("csv_to_parquet", csv), "pipeline": _on_csv("ingest_file", csv)},
-        a.repeats,
-    )
+    runs = {"baseline": _on_csv("csv_to_parquet", csv), "pipeline": _on_csv("ingest_file", csv)}
+    if a.b1_without:
+        runs["without"] = _on_csv("ingest_file", csv, without=a.b1_without)
+    both = runner.interleaved(runs, a.repeats)
     base, pipe = both["baseline"], both["pipeline"]
     ratio = pipe["seconds"] / base["seconds"]
     ok, why = b1_verdict(ratio, base)
+    if a.b1_without:
+        less = both["without"]
+        why += (
+            f"; what-if, not this pipeline: without {' and '.join(a.b1_without)} "
+            f"{less['seconds']:.2f} s ({less['seconds'] / base['seconds']:.2f}x the baseline; "
+            f"runs {less['all_seconds']}, CPU {_cpu(less)})"
+        )
     rows.append(
         _row(
             "B1",

@@ -51,11 +51,45 @@ def copy_gx_project(gx_dir: Path) -> None:
     shutil.copytree(template, gx_dir)
 
 
+#: parts of B1's ingest that ``--b1-without`` can switch off, to measure what they cost
+WITHOUT = ("raw", "hmac")
+
+
+def switch_off(parts: list[str]) -> None:
+    """A what-if for the benchmark only, never the pipeline: ``raw`` publishes no raw layer
+    (the day's raw rows are spilled but not written to the warehouse); ``hmac`` gives each row
+    its NIK's position among the batch's distinct NIKs as ``reporter_key`` (the same one
+    hashing pass to find them, no HMAC-SHA256, no NIK in the output)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from complaints import privacy, streaming
+
+    unknown = sorted(set(parts) - set(WITHOUT))
+    if unknown:
+        raise ValueError(f"cannot switch off {unknown}; known: {WITHOUT}")
+    if "raw" in parts:
+        datasets = streaming.SourceDay.datasets
+        streaming.SourceDay.datasets = lambda self: {**datasets(self), "raw": None}
+    if "hmac" in parts:
+
+        def positions(nik_values, key: bytes) -> pa.Array:
+            values = privacy._string_array(nik_values)
+            if isinstance(values, pa.ChunkedArray):
+                values = values.combine_chunks()
+            encoded = pc.dictionary_encode(privacy._nik_digits(values))
+            return encoded.indices.cast(pa.string())
+
+        privacy.reporter_key = positions
+
+
 def task_ingest_file(args: dict) -> dict:
-    """B1/B4: ingest_source on a file source whose day holds one generated CSV."""
+    """B1/B4: ingest_source on a file source whose day holds one generated CSV (with
+    ``without``, parts switched off: ``switch_off``)."""
     from bench import gen
     from complaints import pipeline
 
+    switch_off(args.get("without", []))
     root = Path(args["root"])
     settings = settings_for(root)
     gen.drop_file(settings.drop_dir, FILE_SOURCE, DAY, Path(args["csv"]))

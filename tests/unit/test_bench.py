@@ -210,3 +210,42 @@ def test_b1_gives_no_verdict_when_only_a_baseline_slowed_by_host_page_faults_mee
     assert suite.b1_verdict(4.6, slowed) == (False, "")
     ok, why = suite.b1_verdict(2.05, slowed)
     assert ok is None and "2.47 s of system CPU" in why
+
+
+def test_b1_what_if_switches_off_the_raw_layer_and_the_hmac_and_nothing_else(tmp_path, monkeypatch):
+    """``--b1-without raw,hmac``: the same ingest, with no raw layer published and reporter_key
+    a position instead of the NIK's HMAC (never the NIK itself); everything else published."""
+    import datetime as dt
+
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    from bench import gen, worker
+    from complaints import privacy, streaming
+
+    monkeypatch.setattr(streaming.SourceDay, "datasets", streaming.SourceDay.datasets)
+    monkeypatch.setattr(privacy, "reporter_key", privacy.reporter_key)
+    with pytest.raises(ValueError, match="cannot switch off"):
+        worker.switch_off(["current"])
+    csv = gen.write_source_csv(
+        tmp_path / "day.csv", 300, "kab-5102", "51.02", dt.date(2026, 10, 30)
+    )
+    worker.switch_off(["raw", "hmac"])
+    run = worker.task_ingest_file({"root": str(tmp_path / "root"), "csv": str(csv)})
+    assert run["rows_loaded"] + run["rows_quarantined"] == 300 and run["rows_loaded"] > 250
+    warehouse = tmp_path / "root" / "warehouse"
+    assert not list(warehouse.glob("raw/**/*.parquet"))
+    history = pq.read_table(next(warehouse.glob("complaint_history/**/*.parquet")))
+    current = list(warehouse.glob("complaint_current/**/*.parquet"))
+    assert history.num_rows == run["rows_loaded"] and current
+    keys = set(history["reporter_key"].drop_null().to_pylist())
+    niks = set(pacsv.read_csv(csv).column("NIK Pelapor").cast("string").to_pylist())
+    assert keys and all(k.isdigit() and int(k) < 300 for k in keys) and not keys & niks
+
+
+def test_b1_without_takes_known_parts_only():
+    bench_main = pytest.importorskip("bench.__main__")
+    assert bench_main.parse([]).b1_without == []
+    assert bench_main.parse(["--b1-without", "raw, hmac"]).b1_without == ["raw", "hmac"]
+    with pytest.raises(SystemExit):
+        bench_main.parse(["--b1-without", "raw,current"])
