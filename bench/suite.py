@@ -15,11 +15,11 @@ from complaints.config import INCLUDE_DIR, PROJECT_ROOT
 RESULTS = PROJECT_ROOT / "bench" / "results"
 
 
-def _row(bid, what, size, value, unit, baseline=None, target="", ok=None, note=""):
+def _row(bid, what, size, value, unit, baseline=None, target="", ok=None, note="", detail=None):
     ratio = None
     if baseline not in (None, 0) and value is not None:
         ratio = value / baseline
-    return {
+    row = {
         "id": bid,
         "what": what,
         "size": size,
@@ -31,6 +31,15 @@ def _row(bid, what, size, value, unit, baseline=None, target="", ok=None, note="
         "ok": ok,
         "note": note,
     }
+    if detail is not None:
+        row["detail"] = detail
+    return row
+
+
+def _detail(res: dict) -> dict:
+    """What the JSON keeps of one program's interleaved runs (the note has the same in words)."""
+    keep = ("seconds", "all_seconds", "cpu_user_s", "cpu_sys_s", "peak_rss_mb")
+    return {k: res[k] for k in keep}
 
 
 def _on_csv(task: str, csv: Path, **extra):
@@ -73,12 +82,12 @@ def b1(a, rows: list) -> None:
     runs = {"baseline": _on_csv("csv_to_parquet", csv), "pipeline": _on_csv("ingest_file", csv)}
     if a.b1_without:
         runs["without"] = _on_csv("ingest_file", csv, without=a.b1_without)
-    both = runner.interleaved(runs, a.repeats)
-    base, pipe = both["baseline"], both["pipeline"]
+    timed = runner.interleaved(runs, a.repeats)
+    base, pipe = timed["baseline"], timed["pipeline"]
     ratio = pipe["seconds"] / base["seconds"]
     ok, why = b1_verdict(ratio, base)
     if a.b1_without:
-        less = both["without"]
+        less = timed["without"]
         why += (
             f"; what-if, not this pipeline: without {' and '.join(a.b1_without)} "
             f"{less['seconds']:.2f} s ({less['seconds'] / base['seconds']:.2f}x the baseline; "
@@ -100,6 +109,8 @@ def b1(a, rows: list) -> None:
             f"by the ingest: {'yes' if pipe['runs'][0]['gx_imported'] else 'no'}; CPU per process "
             f"(user + system): baseline {_cpu(base)}, this project's {_cpu(pipe)}; "
             f"{_prefault_note(a)}{why}",
+            detail={name: _detail(res) for name, res in timed.items()}
+            | ({"without_parts": a.b1_without} if a.b1_without else {}),
         )
     )
 

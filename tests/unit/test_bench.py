@@ -28,6 +28,11 @@ def test_bench_runs_tiny_and_writes_results(tmp_path):
     assert "| B1 |" in md.read_text()
     assert result["args"]["prefault_mb"] == 16 and "16 MiB touched" in row["note"]
     assert result["machine"]["cores"] and result["machine"]["git_commit"]
+    for side in ("baseline", "pipeline"):  # each side's CPU, for b1_verdict's reading
+        detail = row["detail"][side]
+        assert detail["cpu_user_s"] > 0 and len(detail["all_seconds"]) == 1
+    assert row["detail"]["pipeline"]["seconds"] == row["value"]
+    assert "without" not in row["detail"] and "what-if" not in row["note"]
 
 
 def test_generated_file_has_the_export_shape():
