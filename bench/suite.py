@@ -374,6 +374,9 @@ BENCHES = {"B1": b1, "B4": b4, "B6": b6, "B3": b3, "B5": b5, "B7": b7, "B2": b2}
 
 def run(args) -> tuple[str, dict]:
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    # the commit and the load as the run starts: a run of the full sizes takes ~45 minutes,
+    # and a commit made meanwhile is not the code it ran
+    machine_info = machine()
     rows, errors = [], []
     shown = {k: v for k, v in vars(args).items() if not k.startswith("_") and k != "results"}
     runner.PREFAULT_MB = args.prefault_mb
@@ -389,7 +392,7 @@ def run(args) -> tuple[str, dict]:
         print(f"[bench] {bid} done in {time.perf_counter() - t0:.0f} s", flush=True)
     result = {
         "started": started,
-        "machine": machine(),
+        "machine": machine_info,
         "args": shown,
         "rows": rows,
         "errors": errors,

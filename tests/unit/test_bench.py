@@ -254,3 +254,17 @@ def test_b1_without_takes_known_parts_only():
     assert bench_main.parse(["--b1-without", "raw, hmac"]).b1_without == ["raw", "hmac"]
     with pytest.raises(SystemExit):
         bench_main.parse(["--b1-without", "raw,current"])
+
+
+def test_results_name_the_commit_the_run_started_from(tmp_path, monkeypatch):
+    """A full run takes ~45 minutes; a commit made meanwhile is not the code it measured."""
+    bench_main = pytest.importorskip("bench.__main__")
+    from bench import suite
+
+    head = {"git_commit": "aaaaaaa"}
+    versions = {"python": "3", "pyarrow": "1", "pandas": "1", "duckdb": "1"}
+    monkeypatch.setattr(suite, "machine", lambda: {**versions, **head})
+    monkeypatch.setitem(suite.BENCHES, "B7", lambda a, rows: head.update(git_commit="bbbbbbb"))
+    _, result = suite.run(bench_main.parse(["--only", "B7", "--results", str(tmp_path)]))
+    assert head["git_commit"] == "bbbbbbb" and result["machine"]["git_commit"] == "aaaaaaa"
+    assert "commit aaaaaaa" in next(tmp_path.glob("*.md")).read_text()
