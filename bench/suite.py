@@ -109,8 +109,10 @@ def b1(a, rows: list) -> None:
             f"by the ingest: {'yes' if pipe['runs'][0]['gx_imported'] else 'no'}; CPU per process "
             f"(user + system): baseline {_cpu(base)}, this project's {_cpu(pipe)}; "
             f"{_prefault_note(a)}{why}",
-            detail={name: _detail(res) for name, res in timed.items()}
-            | ({"without_parts": a.b1_without} if a.b1_without else {}),
+            detail={
+                name: _detail(res) | ({"parts_off": a.b1_without} if name == "without" else {})
+                for name, res in timed.items()
+            },
         )
     )
 

@@ -57,11 +57,11 @@ WITHOUT = ("raw", "hmac")
 
 def switch_off(parts: list[str]) -> None:
     """A what-if for the benchmark only, never the pipeline: ``raw`` publishes no raw layer
-    (the day's raw rows are spilled but not written to the warehouse); ``hmac`` gives each row
-    its NIK's position among the batch's distinct NIKs as ``reporter_key`` (the same one
-    hashing pass to find them, no HMAC-SHA256, no NIK in the output)."""
+    (the day's raw rows are spilled but not written to the warehouse); ``hmac`` leaves
+    ``privacy.reporter_key`` as it is but for the HMAC-SHA256 of its distinct NIKs: each gets
+    its position among them instead (no NIK in the output)."""
+    import numpy as np
     import pyarrow as pa
-    import pyarrow.compute as pc
 
     from complaints import privacy, streaming
 
@@ -73,14 +73,10 @@ def switch_off(parts: list[str]) -> None:
         streaming.SourceDay.datasets = lambda self: {**datasets(self), "raw": None}
     if "hmac" in parts:
 
-        def positions(nik_values, key: bytes) -> pa.Array:
-            values = privacy._string_array(nik_values)
-            if isinstance(values, pa.ChunkedArray):
-                values = values.combine_chunks()
-            encoded = pc.dictionary_encode(privacy._nik_digits(values))
-            return encoded.indices.cast(pa.string())
+        def positions(key: bytes, messages) -> pa.Array:
+            return pa.array(np.arange(len(messages))).cast(pa.string())
 
-        privacy.reporter_key = positions
+        privacy._hmac_sha256_hex = privacy._hmac_sha256_hex_duckdb = positions
 
 
 def task_ingest_file(args: dict) -> dict:

@@ -229,7 +229,8 @@ def test_b1_what_if_switches_off_the_raw_layer_and_the_hmac_and_nothing_else(tmp
     from complaints import privacy, streaming
 
     monkeypatch.setattr(streaming.SourceDay, "datasets", streaming.SourceDay.datasets)
-    monkeypatch.setattr(privacy, "reporter_key", privacy.reporter_key)
+    monkeypatch.setattr(privacy, "_hmac_sha256_hex", privacy._hmac_sha256_hex)
+    monkeypatch.setattr(privacy, "_hmac_sha256_hex_duckdb", privacy._hmac_sha256_hex_duckdb)
     with pytest.raises(ValueError, match="cannot switch off"):
         worker.switch_off(["current"])
     csv = gen.write_source_csv(
