@@ -68,9 +68,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     if unknown:  # before minutes of other benchmarks, not when B6 gets to them
         p.error(f"--b6-dlt-readers: unknown {', '.join(unknown)}; known: {dlt_load.READERS}")
     a.b1_without = [x.strip() for x in a.b1_without.split(",") if x.strip()]
-    unknown = sorted(set(a.b1_without) - set(worker.WITHOUT))
-    if unknown:
-        p.error(f"--b1-without: unknown {', '.join(unknown)}; known: {', '.join(worker.WITHOUT)}")
+    try:
+        worker.check_parts(a.b1_without)
+    except ValueError as exc:
+        p.error(f"--b1-without: {exc}")
     a.only = [x.strip().upper() for x in a.only.split(",") if x.strip()]
     return a
 

@@ -86,9 +86,10 @@ def b1(a, rows: list) -> None:
     base, pipe = timed["baseline"], timed["pipeline"]
     ratio = pipe["seconds"] / base["seconds"]
     ok, why = b1_verdict(ratio, base)
+    what_if = ""
     if a.b1_without:
         less = timed["without"]
-        why += (
+        what_if = (
             f"; what-if, not this pipeline: without {' and '.join(a.b1_without)} "
             f"{less['seconds']:.2f} s ({less['seconds'] / base['seconds']:.2f}x the baseline; "
             f"runs {less['all_seconds']}, CPU {_cpu(less)})"
@@ -108,7 +109,7 @@ def b1(a, rows: list) -> None:
             f"rows/s; peak {pipe['peak_rss_mb']:,.0f} MB; runs {pipe['all_seconds']}; GX imported "
             f"by the ingest: {'yes' if pipe['runs'][0]['gx_imported'] else 'no'}; CPU per process "
             f"(user + system): baseline {_cpu(base)}, this project's {_cpu(pipe)}; "
-            f"{_prefault_note(a)}{why}",
+            f"{_prefault_note(a)}{why}{what_if}",
             detail={
                 name: _detail(res) | ({"parts_off": a.b1_without} if name == "without" else {})
                 for name, res in timed.items()

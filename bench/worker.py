@@ -55,6 +55,13 @@ def copy_gx_project(gx_dir: Path) -> None:
 WITHOUT = ("raw", "hmac")
 
 
+def check_parts(parts: list[str]) -> None:
+    """Refuse a part ``switch_off`` does not know (``python -m bench`` asks before it starts)."""
+    unknown = sorted(set(parts) - set(WITHOUT))
+    if unknown:
+        raise ValueError(f"cannot switch off {', '.join(unknown)}; known: {', '.join(WITHOUT)}")
+
+
 def switch_off(parts: list[str]) -> None:
     """A what-if for the benchmark only, never the pipeline: ``raw`` publishes no raw layer
     (the day's raw rows are spilled but not written to the warehouse); ``hmac`` leaves
@@ -65,9 +72,7 @@ def switch_off(parts: list[str]) -> None:
 
     from complaints import privacy, streaming
 
-    unknown = sorted(set(parts) - set(WITHOUT))
-    if unknown:
-        raise ValueError(f"cannot switch off {unknown}; known: {WITHOUT}")
+    check_parts(parts)
     if "raw" in parts:
         datasets = streaming.SourceDay.datasets
         streaming.SourceDay.datasets = lambda self: {**datasets(self), "raw": None}
