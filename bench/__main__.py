@@ -2,6 +2,7 @@
 
 Every figure is the median of ``--repeats`` fresh processes (peak memory: each process's own VmHWM),
 shown beside its baseline measured in the same run. Generated data is cached under var/bench/.
+``python -m bench compare [OLD] [NEW]`` sets two results files side by side (bench/compare.py).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from bench import dlt_load, runner, suite, worker
+from bench import compare, dlt_load, runner, suite, worker
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -77,7 +78,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse(sys.argv[1:] if argv is None else argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["compare"]:
+        return compare.main(argv[1:], suite.RESULTS)
+    args = parse(argv)
     md, _ = suite.run(args)
     print(md)
     return 0

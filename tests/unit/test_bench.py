@@ -269,3 +269,102 @@ def test_results_name_the_commit_the_run_started_from(tmp_path, monkeypatch):
     _, result = suite.run(bench_main.parse(["--only", "B7", "--results", str(tmp_path)]))
     assert head["git_commit"] == "bbbbbbb" and result["machine"]["git_commit"] == "aaaaaaa"
     assert "commit aaaaaaa" in next(tmp_path.glob("*.md")).read_text()
+
+
+def _result(started, rows, errors=(), cpu="Xeon", commit="abc1234"):
+    machine = {"cpu": cpu, "cores": 2, "load_avg": [1.0, 1.0, 1.0], "git_commit": commit}
+    errors = list(errors)
+    return {"started": started, "machine": machine, "args": {}, "rows": rows, "errors": errors}
+
+
+def _bench_row(bid, value, baseline=None, size="1,000,000 rows", what=None, unit="s", ok=True):
+    ratio = value / baseline if baseline else None
+    what = what or f"{bid} figure"
+    return {"id": bid, "what": what, "size": size, "value": value, "unit": unit,
+            "baseline": baseline, "ratio": ratio, "target": "t", "ok": ok, "note": ""}  # fmt: skip
+
+
+def _write(folder, result):
+    path = folder / f"{result['started']}.json"
+    path.write_text(json.dumps(result))
+    return path
+
+
+def test_compare_judges_ratio_targets_by_ratio_and_the_rest_by_figure(tmp_path, capsys):
+    from bench import compare
+
+    old = _result("20261101T000000Z", [
+        _bench_row("B1", 8.0, 2.0, ok=False),          # 4.00x
+        _bench_row("B6", 8.0, 4.0, ok=False),          # 2.00x
+        _bench_row("B3", 0.40, 4.0, what="query q"),   # seconds; its ratio is a speed-up
+        _bench_row("B7", 0.050),
+        _bench_row("B4", 800.0, unit="MB", size="3,000,000 rows"),
+    ])  # fmt: skip
+    new = _result("20261102T000000Z", [
+        _bench_row("B1", 6.0, 1.0, ok=False),          # faster, but 6.00x: worse by its target
+        _bench_row("B6", 6.0, 3.5, ok=False),          # 1.71x: better
+        _bench_row("B3", 0.30, 1.0, what="query q"),   # ratio up 2.5x, figure down 25 %: better
+        _bench_row("B7", 0.052),                       # +4 %: same
+        _bench_row("B2", 250.0, 120.0),                # not in old
+    ], errors=[{"id": "B5", "error": "RuntimeError: x"}])  # fmt: skip
+    entries = {(e["id"], e["verdict"]) for e in compare.compare(old, new)}
+    assert entries == {
+        ("B1", "worse"), ("B6", "better"), ("B3", "better"), ("B7", "same"),
+        ("B2", "only in new"), ("B4", "only in old"), ("B5", "failed"),
+    }  # fmt: skip
+    (b1,) = [e for e in compare.compare(old, new) if e["id"] == "B1"]
+    assert (b1["old"], b1["new"], round(b1["change"], 2)) == ("4.00x", "6.00x", 0.5)
+
+    old_p, new_p = _write(tmp_path, old), _write(tmp_path, new)
+    both = [str(old_p), str(new_p)]
+    assert compare.main(both, tmp_path) == 0
+    out = capsys.readouterr().out
+    assert (
+        "| B1 | B1 figure | 1,000,000 rows | 4.00x | 6.00x | +50% | **worse** | no -> no |\n" in out
+    )
+    assert (
+        "| B7 | B7 figure | 1,000,000 rows | 0.050 s | 0.052 s | +4% | same | yes -> yes |" in out
+    )
+    assert "| B5 | failed |" in out and "different CPUs" not in out
+    assert "Only in old (not run, or at another size): B4." in out
+    # --fail-worse: 1 on a figure that got worse or a benchmark that failed
+    assert compare.main([*both, "--fail-worse"], tmp_path) == 1
+    assert compare.main(["--fail-worse", "--threshold", "0.6", *both], tmp_path) == 1  # B5 failed
+    new["errors"] = []
+    _write(tmp_path, new)
+    assert compare.main(["--fail-worse", "--threshold", "0.6", *both], tmp_path) == 0
+
+
+def test_compare_picks_its_files_and_refuses_what_it_cannot_pair(tmp_path, capsys):
+    for day, value, cpu in (("01", 8.0, "Xeon"), ("02", 6.0, "Xeon"), ("03", 7.0, "EPYC")):
+        rows = [_bench_row("B1", value, 2.0)]
+        _write(tmp_path, _result(f"202611{day}T000000Z", rows, cpu=cpu))
+    bench_main = pytest.importorskip("bench.__main__")
+    # no names: the second newest against the newest
+    assert bench_main.main(["compare", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "20261102T000000Z -> 20261103T000000Z" in out
+    assert "| 3.00x | 3.50x | +17% | **worse**" in out
+    assert "different CPUs: only the ratios (B1, B5, B6) compare" in out
+    # one name (a unique part of a timestamp): it against the newest
+    assert bench_main.main(["compare", "1101T", "--results", str(tmp_path)]) == 0
+    assert "20261101T000000Z -> 20261103T000000Z" in capsys.readouterr().out
+    # a description that changed between harness versions still pairs on id and size
+    _write(tmp_path, _result("20261104T000000Z", [_bench_row("B1", 7.0, 2.0, what="renamed")]))
+    assert bench_main.main(["compare", "--results", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "| B1 | renamed | 1,000,000 rows | 3.50x | 3.50x | +0% | same |" in out
+    for argv, message in (
+        (["2026"], "4 results files match '2026'"),
+        (["20261199"], "no results file '20261199'"),
+        (["1101T", "20261101T000000Z"], "both sides are 20261101T000000Z.json"),
+        (["--threshold", "-1"], "--threshold must not be negative"),
+    ):
+        with pytest.raises(SystemExit) as exc:
+            bench_main.main(["compare", *argv, "--results", str(tmp_path)])
+        assert exc.value.code == 2 and message in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(SystemExit):
+        bench_main.main(["compare", "--results", str(empty)])
+    assert "holds 0 results files, too few to compare" in capsys.readouterr().err
