@@ -48,7 +48,8 @@ milestones AS (
     SELECT *, 'forwarding', submitted_day, 3, forwarded_day
     FROM known
     UNION ALL
-    SELECT *, 'first_response', forwarded_day, 5, coalesce(first_response_day, followed_up_day)
+    SELECT *, 'first_response', forwarded_day, 5,
+        coalesce(first_response_day, followed_up_day, closed_day)
     FROM known
     UNION ALL
     SELECT *, 'completion', forwarded_day,

@@ -109,7 +109,7 @@ def reference(rows, as_of):
             limit = 60 if row["berkadar_pengawasan"] else 14
         else:
             limit = 5
-        first = d["first_response_at"] or d["followed_up_at"]
+        first = d["first_response_at"] or d["followed_up_at"] or d["closed_at"]
         done = d["followed_up_at"] or d["closed_at"]
         for milestone, day0, n, event in (
             ("verification", submitted, 3, d["verified_at"]),

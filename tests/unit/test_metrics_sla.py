@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from metrics_support import complaint, connect, day, source
 
-from complaints.calendar import WorkingCalendar
+from complaints.calendar import CalendarError, WorkingCalendar
 from complaints.metrics import compute_metrics
 
 PAPUA = "Asia/Jayapura"
@@ -288,3 +288,54 @@ def test_source_coverage_counts_source_days():
     assert (row.sources_late, row.sources_failed) == (1, 1)
     month = out["national_metrics"].set_index("period").loc["month"]
     assert month.sources_expected == 3  # 3 sources x 1 day of March up to as_of
+
+
+def test_a_complaint_closed_without_a_follow_up_timestamp_was_answered_when_it_closed():
+    """Closing answers a complaint: its first response cannot be a breach while its
+    completion, timed by the same closing, is met."""
+    rows = [
+        # aspirasi forwarded Mon 5 Jan 2026, closed Tue 6 Jan; the source sent no follow-up time
+        complaint(
+            "closed",
+            "kemen",
+            "2026-01-05 01:00",
+            classification="aspirasi",
+            status="closed",
+            verified_at="2026-01-05 02:00",
+            forwarded_at="2026-01-05 03:00",
+            closed_at="2026-01-06 03:00",
+        ),
+        # the same, closed Fri 16 Jan: after the 5-wd deadline (Mon 12 Jan) of both
+        complaint(
+            "late",
+            "kemen",
+            "2026-01-05 01:00",
+            classification="aspirasi",
+            status="closed",
+            verified_at="2026-01-05 02:00",
+            forwarded_at="2026-01-05 03:00",
+            closed_at="2026-01-16 03:00",
+        ),
+    ]
+    outcomes = _outcomes(_run(rows, "2026-02-02")[0])
+    assert outcomes[("closed", "first_response")] == outcomes[("closed", "completion")] == "met"
+    assert outcomes[("late", "first_response")] == outcomes[("late", "completion")] == "breached"
+
+
+def test_an_earlier_day_computes_again_after_months_of_later_complaints():
+    """A backfilled or re-run day: complaints submitted after as_of are left out, and need no
+    calendar however far past as_of (+60 wd) they lie; the figures are as without them."""
+    early = complaint("jan", "kemen", "2026-01-05 01:00", status="verified",
+                      verified_at="2026-01-05 02:00")  # fmt: skip
+    june = complaint("jun", "kemen", "2026-06-01 01:00")
+    as_of = day("2026-01-06")
+    with_june = compute_metrics(connect([early, june], SOURCES), as_of, calendar=CALENDARS[True])
+    alone = compute_metrics(connect([early], SOURCES), as_of, calendar=CALENDARS[True])
+    for name, frame in alone.items():
+        pd.testing.assert_frame_equal(with_june[name], frame, obj=name)
+    month = with_june["institution_metrics"].query("period == 'month'").iloc[0]
+    assert (month.total, month.sla_verification_met) == (1, 1)
+    # the calendar's end still bounds as_of: its deadlines must lie inside it
+    short = WorkingCalendar(start_year=2020, end_year=2026)
+    with pytest.raises(CalendarError):
+        compute_metrics(connect([early], SOURCES), day("2026-12-01"), calendar=short)

@@ -221,10 +221,15 @@ def test_overdue_list_is_the_snapshot_of_the_reports_as_of_day():
         "('A-1', 'i1', 'pengaduan', 'forwarding', date '2026-10-29', 1, date '2026-10-30'),"
         "('A-1', 'i1', 'pengaduan', 'forwarding', date '2026-10-29', 2, date '2026-10-31'),"
         "('A-2', 'i1', 'aspirasi', 'completion', date '2026-10-30', 1, date '2026-10-31'),"
-        "('A-1', 'i1', 'pengaduan', 'forwarding', date '2026-10-29', 3, date '2026-11-02')"
+        "('A-1', 'i1', 'pengaduan', 'forwarding', date '2026-10-29', 3, date '2026-11-02'),"
+        "('B-1', 'i2', 'aspirasi', 'completion', date '2026-10-30', 1, date '2026-11-03')"
         ") t(complaint_id, institution_id, classification, milestone, deadline, days_overdue,"
         " as_of)"
     )
     rows = data.overdue(con, "i1", date(2026, 10, 31))
     assert rows[["complaint_id", "days_overdue"]].values.tolist() == [["A-1", 2], ["A-2", 1]]
-    assert data.overdue(con, "i1")["days_overdue"].tolist() == [3]
+    assert data.overdue(con, "i1", date(2026, 11, 2))["days_overdue"].tolist() == [3]
+    # nothing overdue for i1 on 3 Nov (i2 has): its list is empty, not 2 Nov's
+    assert data.overdue(con, "i1", date(2026, 11, 3)).empty
+    assert data.overdue(con, "i1").empty  # without a date: the newest snapshot, 3 Nov
+    assert data.overdue(con, "i2")["complaint_id"].tolist() == ["B-1"]

@@ -128,16 +128,18 @@ def level_size(con, level: str, period: str, period_start: date) -> int:
 def overdue(con, institution_id: str, as_of: date | None = None) -> pd.DataFrame:
     """The institution's overdue complaints as of the report's date, worst first.
 
-    ``overdue_complaints`` keeps one snapshot per ``as_of`` day; the report shows the latest
-    snapshot on or before its own as-of date. Only the allowed columns (no personal data, no text).
+    ``overdue_complaints`` keeps one snapshot per ``as_of`` day, written by the same metrics run
+    as the figures of that day; the report shows the snapshot of its own as-of date (without one,
+    the newest). An institution with nothing overdue that day has no rows in it, and its list is
+    empty: an earlier day's list would show complaints it has since answered. Only the allowed
+    columns (no personal data, no text).
     """
     df = con.execute(
         "SELECT complaint_id, classification, milestone, deadline, days_overdue "
-        "FROM overdue_complaints WHERE institution_id = ? AND as_of = ("
-        "  SELECT max(as_of) FROM overdue_complaints"
-        "  WHERE institution_id = ? AND (? IS NULL OR as_of <= ?)) "
+        "FROM overdue_complaints WHERE institution_id = ? AND as_of = "
+        "coalesce(?, (SELECT max(as_of) FROM overdue_complaints)) "
         "ORDER BY days_overdue DESC, complaint_id",
-        [institution_id, institution_id, as_of, as_of],
+        [institution_id, as_of],
     ).df()
     if not df.empty:
         df["deadline"] = pd.to_datetime(df["deadline"]).dt.date
