@@ -14,6 +14,7 @@ import bz2
 import functools
 import gzip
 import io
+import json
 import logging
 import lzma
 import re
@@ -305,6 +306,12 @@ def scan_paths(paths: list[Path], needles: list[str]) -> list[Leak]:
     ScanError for a file that looks like Parquet/zip/PDF/gzip/... but cannot be decoded.
     """
     needles = [n for n in dict.fromkeys(needles) if n]
+    # a non-ASCII needle is also looked for as JSON writes it with ASCII escapes ("Ren\\u00e9e"):
+    # quarantine keeps its rows so
+    as_found = {n: n for n in needles}
+    for n in needles:
+        as_found.setdefault(json.dumps(n, ensure_ascii=True)[1:-1], n)
+    needles = list(as_found)
     leaks: list[Leak] = []
     for path in _files(paths):
         data = path.read_bytes()
@@ -318,6 +325,6 @@ def scan_paths(paths: list[Path], needles: list[str]) -> list[Leak]:
             except Exception as exc:  # locked by a writer, another version: bytes only
                 log.warning("%s: DuckDB tables not readable (%s); searched its bytes only",
                             path, type(exc).__name__)  # fmt: skip
-        for needle, where in dict.fromkeys(found):
+        for needle, where in dict.fromkeys((as_found[n], w) for n, w in found):
             leaks.append(Leak(path, needle, where))
     return leaks

@@ -51,6 +51,27 @@ def new_run_id(day: date) -> str:
     return f"{day.isoformat()}-{uuid.uuid4().hex[:12]}"
 
 
+def _check_column_names(source_id: str, names: list[str]) -> None:
+    """A source's batch must not repeat a column name or bring the pipeline's own ``_row``: the
+    file connector adds ``_file`` and ``_extra`` (cells past the header), so a source column of
+    either name repeats."""
+    from complaints.connectors import SourceError
+
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise SourceError(
+            source_id,
+            f"column names repeat: {', '.join(map(repr, repeated))} (the file connector adds "
+            "'_file' and '_extra'); rename the column in the source's export",
+        )
+    if "_row" in names:
+        raise SourceError(
+            source_id,
+            "a column named '_row' is the pipeline's own row number; rename it in the source's "
+            "export",
+        )
+
+
 def _with_row_numbers(batch: pa.Table, offset: int) -> pa.Table:
     # from numpy: a Python range is converted value by value (0.38 s per 1,000,000 rows)
     rows = pa.array(np.arange(offset, offset + batch.num_rows, dtype=np.int64))
@@ -142,6 +163,7 @@ def ingest_source(
         def jobs(batches):
             first_row, schema = 0, None
             for batch in batches:
+                _check_column_names(source_id, batch.schema.names)
                 schema = schema or batch.schema
                 yield partial(prepared, batch, first_row, batch.schema.equals(schema))
                 first_row += batch.num_rows

@@ -44,16 +44,27 @@ SECRET_PLACEHOLDER = "***"
 # The patterns are written in the common subset of Python `re` and RE2 (which Arrow uses): no
 # look-arounds. A digit boundary is a captured neighbour that the replacement writes back; a
 # match therefore eats the neighbour, so the digit patterns are applied twice (see _rules).
-_NOT_DIGIT_BEFORE = r"(^|[^0-9])"
-_NOT_DIGIT_AFTER = r"([^0-9]|$)"
-#: e-mail addresses
-EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-#: 16 digits, the first two together, then single spaces, dots or dashes allowed between any
-#: digits ("3171012345678901", "3171 0123 4567 8901", "31.71.01.234567.8901"). A 16-digit amount
-#: with thousands separators ("1.500.000.000.000.000") starts with one digit and is not matched.
-NIK_PATTERN = r"[0-9]{2}(?:[ .-]?[0-9]){14}"
-#: +62 / 62 / 08 and 8-12 more digits, single spaces or dashes allowed between them
-PHONE_PATTERN = r"(?:\+62|62|08)(?:[ -]?[0-9]){8,12}"
+#: full-width digits (U+FF10-U+FF19, typed on a phone keyboard in CJK mode): the literal
+#: characters, since RE2 has no \u escapes
+_FULL_WIDTH = "\uff10-\uff19"
+_D = f"[0-9{_FULL_WIDTH}]"
+_NOT_DIGIT_BEFORE = f"(^|[^0-9{_FULL_WIDTH}])"
+_NOT_DIGIT_AFTER = f"([^0-9{_FULL_WIDTH}]|$)"
+_AT = "@\uff20"  # and the full-width "@"
+#: what a part of an e-mail address cannot hold: white space, "@", dots, and the punctuation
+#: that ends or encloses an address in text; letters of any script are allowed
+_EMAIL_PART = "[^\\s" + _AT + "<>()\\[\\],;:\"'.]+"
+#: e-mail addresses: dotted parts, "@", a dotted domain ("budi@mäil.co.id", "siti.ñurul@x.id")
+EMAIL_PATTERN = f"{_EMAIL_PART}(?:\\.{_EMAIL_PART})*[{_AT}]{_EMAIL_PART}(?:\\.{_EMAIL_PART})+"
+#: 16 digits, the first two together, then up to two spaces, dots or dashes allowed between any
+#: digits ("3171012345678901", "3171  0123 4567 8901", "31.71.01.234567.8901"). A 16-digit
+#: amount with thousands separators ("1.500.000.000.000.000") starts with one digit: not matched.
+NIK_PATTERN = f"{_D}{{2}}(?:[ .-]{{0,2}}{_D}){{14}}"
+#: +62 / 62 / 08 and 8-12 more digits, up to two spaces, dots, dashes or brackets between them
+#: ("0812.3456.7890", "(0812) 3456-7890", "+62 (812) 3456 7890")
+PHONE_PATTERN = (
+    f"\\(?(?:[+\uff0b]?[6\uff16][2\uff12]|[0\uff10][8\uff18])(?:[ .()-]{{0,2}}{_D}){{8,12}}"
+)
 
 _RULES: tuple[tuple[str, str, int], ...] = (
     # (pattern, replacement, passes); e-mail first: an address may contain phone-like digits
@@ -66,17 +77,24 @@ _RULES: tuple[tuple[str, str, int], ...] = (
     (_NOT_DIGIT_BEFORE + PHONE_PATTERN + _NOT_DIGIT_AFTER, rf"\1{PHONE_PLACEHOLDER}\2", 2),
 )
 _PY_RULES = tuple((re.compile(p), r, n) for p, r, n in _RULES)
-#: 10 digits, single spaces, dots or dashes allowed between them: part of every NIK or phone
-MASK_CANDIDATE_DIGITS = r"[0-9](?:[ .-]?[0-9]){9}"
+#: 10 digits with what NIK_PATTERN and PHONE_PATTERN allow between them: part of every NIK or
+#: phone number
+MASK_CANDIDATE_DIGITS = f"{_D}(?:[ .()-]{{0,2}}{_D}){{9}}"
 SHA256_BLOCK = 64  # bytes; HMAC pads the key to this
 
 #: column names (normalised: lower case, words joined by "_") that hold personal data, whatever
 #: the mapping says; such a column is dropped from every raw batch
 PERSONAL_COLUMN_PATTERNS: tuple[str, ...] = (
     r"(^|_)nik($|_)",
+    # names written together ("NIKPelapor", "nohp", "namapelapor"): a word that starts so
+    r"(^|_)nik(pelapor|pengadu|reporter|ktp)",
+    r"(^|_)(no|nomor)_?(hp|telp|tlp|telpon|telepon|wa|handphone|ponsel)",
+    r"(^|_)nama_?(pelapor|lengkap|pengadu|pengguna|user)",
+    r"^(nama|name)$",
+    r"(^|_)(kontak|contact|surel|identitas|identity)($|_)",
+    r"(^|_)(pelapor|pengadu|reporter)_(detail|info|data|identitas|kontak)",
     r"(^|_)(no_|nomor_)?ktp($|_)",
     r"(^|_)nomor_induk_kependudukan",
-    r"(^|_)nama_(pelapor|lengkap|pengadu|pengguna)($|_)",
     r"(^|_)(pelapor|pengadu)_nama($|_)",
     r"(^|_)(reporter|full|first|last|user|customer|contact)_name($|_)",
     r"(^|_)(pelapor|pengadu|reporter)(_id)?$",
@@ -261,6 +279,9 @@ def _nik_digits(values: pa.Array) -> pa.Array:
     every NIK a source sends) are taken as they are: the regex costs ~0.09 s per 1,000,000."""
     if pc.all(pc.ascii_is_decimal(values)).as_py() is not False:  # None: every value is null
         return values
+    # full-width and other compatibility digits as ASCII first, so "３１７１..." is the same
+    # reporter as "3171..."
+    values = pc.utf8_normalize(values, form="NFKC")
     digits = pc.replace_substring_regex(values, r"[^0-9]", "")
     return pc.if_else(pc.equal(pc.utf8_length(digits), 0), pa.scalar(None, digits.type), digits)
 
@@ -287,7 +308,9 @@ def _mask_array(values: pa.Array) -> pa.Array:
     # the rules run only on texts with an "@" or a run of 10 digits (every NIK or phone match
     # holds one): the others cannot change
     # (one regex with both: half the time of a substring search and a regex)
-    candidates = pc.fill_null(pc.match_substring_regex(values, "@|" + MASK_CANDIDATE_DIGITS), False)
+    candidates = pc.fill_null(
+        pc.match_substring_regex(values, f"[{_AT}]|" + MASK_CANDIDATE_DIGITS), False
+    )
     if not pc.any(candidates).as_py():
         return values
     masked = values.filter(candidates)
@@ -318,16 +341,20 @@ def _mapped(mapping: Mapping, field: str) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def confidential_rows(raw: pa.Table, mapping: Mapping) -> pa.ChunkedArray | None:
+def confidential_rows(raw: pa.Table, mapping: Mapping) -> pa.ChunkedArray | pa.Array:
     """True for rows flagged rahasia, and for rows whose flag is missing or unreadable (when in
-    doubt the text is treated as confidential); None when the batch has no such column."""
+    doubt the text is treated as confidential): every row when the batch has no flag column."""
     columns = [c for c in _mapped(mapping, "is_rahasia") if c in raw.column_names]
     if not columns:
-        return None
+        return pa.repeat(pa.scalar(True), raw.num_rows)
     words = getattr(mapping, "booleans", None) or {}
     false_words = pa.array(sorted({str(w).strip().lower() for w in words.get("false", [])}))
     values = pc.utf8_lower(pc.utf8_trim_whitespace(raw.column(columns[0]).cast(pa.string())))
     return pc.invert(pc.fill_null(pc.is_in(values, value_set=false_words), False))
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t)
 
 
 def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
@@ -335,8 +362,9 @@ def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
 
     The NIK column (the first of the mapped ones present) becomes ``reporter_key`` in its place
     (a null column at the end when the batch has none); name, phone and e-mail columns and any
-    column whose name looks personal are dropped; title and body columns are masked. Columns the
-    mapping names for other canonical fields are kept as they are. The title and body of a
+    column whose name looks personal are dropped; title and body columns, and text columns the
+    mapping does not name, are masked. Columns the mapping names for other canonical fields are
+    kept as they are. The title and body of a
     rahasia complaint are removed here, before anything is written (raw layer included).
     """
     present = set(raw.column_names)
@@ -365,9 +393,13 @@ def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
         elif name in free_text:
             names.append(name)
             masked = mask_texts(raw.column(i))
-            if confidential is not None:  # a rahasia complaint's text stays with its institution
-                masked = pc.if_else(confidential, pa.nulls(len(masked), masked.type), masked)
-            arrays.append(masked)
+            # a rahasia complaint's text stays with its institution
+            arrays.append(pc.if_else(confidential, pa.nulls(len(masked), masked.type), masked))
+        elif name not in kept_by_mapping and _is_text(raw.schema.field(i).type):
+            # a column the mapping does not know (the connector's "_extra" cells past the
+            # header included): kept in raw, its NIK-, phone- and e-mail-shaped values masked
+            names.append(name)
+            arrays.append(mask_texts(raw.column(i)))
         else:
             names.append(name)
             arrays.append(raw.column(i))

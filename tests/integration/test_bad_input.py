@@ -390,3 +390,36 @@ def test_unreadable_file_after_good_rows_reconciles(lapor):
     assert out.run["status"] == "failed"
     assert "file not_a_list.json is unreadable" in out.run["error"]
     reconcile(out)
+
+
+@pytest.mark.parametrize(
+    ("column", "message"),
+    [
+        ("_row", "a column named '_row' is the pipeline's own row number"),
+        ("_file", "column names repeat: '_file'"),
+    ],
+)
+def test_a_source_column_with_a_reserved_name_fails_the_source_clearly(lapor, column, message):
+    """Not a crash with nothing recorded: a failed run that names the column, and the rows read
+    before it in quarantine."""
+    pad(lapor, 5)
+    rows = [good_row(9001, **{column: "7"}), good_row(9002, **{column: "7"})]
+    lapor.drop_text("01_reserved.csv", csv_text(rows, HEADER + [column]))
+    out = failed(lapor.ingest(), message)
+    assert out.run["rows_read"] == 5 and len(out.quarantine) == 5
+
+
+def test_quarantine_masks_contact_details_a_shifted_row_put_anywhere(lapor):
+    """An unquoted comma shifts a row's cells: the phone number lands in Status, the e-mail
+    address in the cells past the header. Quarantine keeps the row and its reasons, masked."""
+    pad(lapor)
+    row = good_row(9001)
+    cells = [row[h] or "" for h in HEADER]
+    at = HEADER.index("Status")
+    cells[at:at] = ["0812-3456-7890", "budi@mail.co.id"]  # two cells too many from here on
+    lapor.drop_text("01_shifted.csv", csv_text([]) + ",".join(cells) + "\n")
+    out = published(lapor.ingest(), read=PAD + 1, loaded=PAD)
+    (q,) = out.quarantine
+    text = q["raw"] + " ".join(q["reasons"])
+    assert "3456" not in text and "budi@" not in text, text
+    assert "[TELEPON]" in text and "[EMAIL]" in text, text

@@ -188,3 +188,17 @@ def test_undecodable_parquet_is_an_error_not_silence(tmp_path):
     (tmp_path / "broken.parquet").write_bytes(b"PAR1" + b"\x00" * 50)
     with pytest.raises(ScanError, match="broken.parquet"):
         scan_paths([tmp_path], NEEDLES)
+
+
+def test_non_ascii_needles_are_found_behind_json_ascii_escapes(tmp_path):
+    """Quarantine keeps rows as JSON with ASCII escapes: "Renée" is stored as "Ren\\u00e9e"."""
+    import json
+
+    name = "Renée Dédé"
+    row = json.dumps({"Nama Pelapor": name, "Kota": "Bekasi"}, ensure_ascii=True)
+    path = tmp_path / "part-0.parquet"
+    pq.write_table(pa.table({"raw": [row, "{}"]}), path)
+    assert name not in row
+    found = {(leak.needle, leak.where) for leak in scan_paths([tmp_path], [name, "Bekasi"])}
+    assert {(name, "parquet column raw row 0"), ("Bekasi", "parquet column raw row 0")} <= found
+    assert {needle for needle, _ in found} == {name, "Bekasi"}  # reported as planted

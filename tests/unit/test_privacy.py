@@ -183,7 +183,9 @@ SIMPEL = SimpleNamespace(
         "reporter_name": "nama_pelapor",
         "reporter_phone": "telp_pelapor",
         "reporter_email": "email_pelapor",
-    }
+        "is_rahasia": "rahasia",
+    },
+    booleans={"true": ["ya"], "false": ["tidak"]},
 )
 
 
@@ -198,6 +200,7 @@ def _raw(**extra):
         "judul": ["Jalan rusak", "Hubungi 081234567890"],
         "isi": ["NIK saya 3171012345678901, e-mail budi@mail.com", None],
         "status": ["Baru", "Selesai"],
+        "rahasia": ["tidak", "tidak"],
     }
     columns.update(extra)
     return pa.table(columns)
@@ -205,7 +208,9 @@ def _raw(**extra):
 
 def test_pseudonymise_replaces_drops_and_masks():
     out = pseudonymise(_raw(), SIMPEL, KEY)
-    assert out.column_names == ["_row", "no_tiket", "reporter_key", "judul", "isi", "status"]
+    assert out.column_names == [
+        "_row", "no_tiket", "reporter_key", "judul", "isi", "status", "rahasia"
+    ]  # fmt: skip
     assert out.column("reporter_key").to_pylist() == [NIK_HASH, None]
     assert out.column("judul").to_pylist() == ["Jalan rusak", "Hubungi [TELEPON]"]
     assert out.column("isi").to_pylist() == ["NIK saya [NIK], e-mail [EMAIL]", None]
@@ -342,8 +347,7 @@ def test_pseudonymise_removes_rahasia_text_before_anything_is_written():
     """A rahasia complaint's title and body never leave the extract step (raw layer included);
     a missing or unreadable flag counts as rahasia, since the text cannot be shown safely."""
     mapping = SimpleNamespace(
-        columns={**SIMPEL.columns, "is_rahasia": "rahasia"},
-        booleans={"true": ["1", "ya"], "false": ["0", "Tidak"]},
+        columns=SIMPEL.columns, booleans={"true": ["1", "ya"], "false": ["0", "Tidak"]}
     )
     raw = pa.table(
         {
@@ -357,3 +361,63 @@ def test_pseudonymise_removes_rahasia_text_before_anything_is_written():
     assert out.column("judul").to_pylist() == [None, "Jalan rusak", None, None]
     assert out.column("isi").to_pylist() == [None, "terbuka", None, None]
     assert out.column("rahasia").to_pylist() == ["1", " tidak ", "?", None]  # the flag stays
+
+
+def test_a_batch_without_its_rahasia_column_keeps_no_text():
+    """Without the flag nothing says the text may be shown: every row counts as rahasia."""
+    out = pseudonymise(_raw().drop_columns(["rahasia"]), SIMPEL, KEY)
+    assert out.column("judul").to_pylist() == [None, None]
+    assert out.column("isi").to_pylist() == [None, None]
+    assert out.column("no_tiket").to_pylist() == ["T-1", "T-2"]
+
+
+def test_columns_the_mapping_does_not_know_are_masked_and_personal_names_dropped():
+    extra = {
+        "_extra": ['["3171012345678901", "budi@mail.com"]', None],  # cells past the header
+        "catatan": ["telp (0812) 3456-7890", "biasa"],
+        "NIKPelapor": ["3171012345678901", None],
+        "nohp": ["081234567890", None],
+        "namapelapor": ["Budi", "Siti"],
+        "Kontak": ["budi@mail.com", None],
+        "Surel": ["budi@mail.com", None],
+        "Identitas": ["KTP 3171012345678901", None],
+        "reporter_info": ["Budi, Jakarta", None],
+        "Nama": ["Budi", "Siti"],
+        "jumlah": [1, 2],
+    }
+    out = pseudonymise(_raw(**extra), SIMPEL, KEY)
+    for name in ("NIKPelapor", "nohp", "namapelapor", "Kontak", "Surel", "Identitas",
+                 "reporter_info", "Nama"):  # fmt: skip
+        assert name not in out.column_names, name
+    assert out.column("_extra").to_pylist() == ['["[NIK]", "[EMAIL]"]', None]
+    assert out.column("catatan").to_pylist() == ["telp [TELEPON]", "biasa"]
+    assert out.column("jumlah").to_pylist() == [1, 2]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hubungi 0812.3456.7890 ya",
+        "(0812) 3456-7890",
+        "+62 (812) 3456 7890",
+        "NIK \uff13\uff11\uff17\uff11\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17"
+        "\uff18\uff19\uff10\uff11",
+        "3171  0123  4567  8901",
+        "budi@m\u00e4il.co.id",
+        "budi\uff20gmail.com",
+        "siti.\u00f1urul@gmail.com",
+    ],
+)
+def test_masking_catches_separators_full_width_digits_and_any_script_in_addresses(text):
+    masked = mask_text(text)
+    assert masked == mask_texts(pa.array([text]))[0].as_py()
+    assert any(p in masked for p in ("[NIK]", "[TELEPON]", "[EMAIL]")), masked
+    for part in ("3456", "budi", "urul", "\uff13\uff11\uff17\uff11", "0123"):
+        assert part not in masked, masked
+
+
+def test_a_full_width_nik_is_the_same_reporter():
+    full_width = "".join(chr(0xFF10 + int(c)) for c in "3171012345678901")
+    mixed = "3171" + full_width[4:]
+    keys = reporter_key(pa.array(["3171012345678901", full_width, mixed]), KEY).to_pylist()
+    assert keys == [NIK_HASH] * 3

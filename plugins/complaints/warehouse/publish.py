@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from complaints import canonical, tables
+from complaints import canonical, privacy, tables
 from complaints.warehouse import current, layout
 from complaints.warehouse.journal import Transaction
 from complaints.warehouse.rows import Rows, batches, read_ahead
@@ -81,7 +81,22 @@ def _replace_days(
 
 def _quarantine_part(quarantine: Rows) -> tuple[str, pa.Schema, Iterable[pa.RecordBatch]]:
     schema = tables.QUARANTINE_SCHEMA
-    return layout.QUARANTINE, schema, (b.cast(schema) for b in batches(quarantine, schema))
+    return layout.QUARANTINE, schema, (_masked(b.cast(schema)) for b in batches(quarantine, schema))
+
+
+def _masked(batch: pa.RecordBatch) -> pa.RecordBatch:
+    """Quarantine keeps rows that could not be mapped, as they came: a stray delimiter can shift
+    a phone number or an e-mail address into any column, and a reason quotes the value it
+    refused. Both are masked like free text before they are written."""
+    reasons = batch.column("reasons")
+    reasons = pa.ListArray.from_arrays(
+        reasons.offsets, privacy.mask_texts(reasons.values), mask=reasons.is_null()
+    )
+    arrays = {"raw": privacy.mask_texts(batch.column("raw")), "reasons": reasons}
+    return pa.RecordBatch.from_arrays(
+        [arrays.get(name, batch.column(name)) for name in batch.schema.names],
+        schema=batch.schema,
+    )
 
 
 def replace_quarantine(tx: Transaction, source_id: str, day: date, quarantine: Rows) -> int:
