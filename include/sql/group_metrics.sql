@@ -67,15 +67,25 @@ with_prior AS (
     SELECT
         *,
         verified + in_process + followed_up + closed AS forwarded,
-        max(CASE WHEN grain = 'national' THEN rating_sum / nullif(rating_count, 0) END)
-            OVER (PARTITION BY period, period_start) AS national_rating_mean
+        max(CASE WHEN grain = 'national' THEN rating_sum END)
+            OVER (PARTITION BY period, period_start) AS national_rating_sum,
+        max(CASE WHEN grain = 'national' THEN rating_count END)
+            OVER (PARTITION BY period, period_start) AS national_rating_count,
+        -- C in millionths, for the exact form of the smoothed rating below
+        CAST(round($prior_weight * 1000000) AS HUGEINT) AS prior_millionths
     FROM counted
 ),
 scored AS (
     SELECT
         *,
-        ($prior_weight * national_rating_mean + rating_sum) / ($prior_weight + rating_count)
-            AS rating_smoothed_exact,
+        -- (C x national mean + s) / (C + n) as a fraction of integers, for exact half-up
+        -- rounding: with the national sum NS and count NC, (C x NS / NC + s) / (C + n)
+        -- = (C x NS + s x NC) / (NC x (C + n)), both multiplied by 10^6 (C to 6 decimals);
+        -- no value (not NaN, which sorts above every score) when C = 0 and nobody rated
+        prior_millionths * national_rating_sum
+            + CAST(rating_sum AS HUGEINT) * national_rating_count * 1000000 AS smoothed_num,
+        CAST(national_rating_count AS HUGEINT)
+            * (prior_millionths + CAST(rating_count AS HUGEINT) * 1000000) AS smoothed_den,
         t975(rating_count - 1) * rating_sd / sqrt(rating_count) AS rating_half_width
     FROM with_prior
 )
@@ -106,8 +116,10 @@ SELECT
         THEN ((200 * rating_sum + rating_count) // (2 * rating_count)) / 100.0 END AS rating_avg,
     rating_count,
     rating_sum,
-    round(rating_smoothed_exact, 2) AS rating_smoothed,
-    rating_smoothed_exact,
+    -- exact half-up rounding of smoothed_num / smoothed_den to 2 decimals
+    CASE WHEN smoothed_den > 0
+        THEN ((200 * smoothed_num + smoothed_den) // (2 * smoothed_den)) / 100.0 END
+        AS rating_smoothed,
     CASE WHEN rating_half_width IS NOT NULL
         THEN round(greatest(1.0, rating_mean - rating_half_width), 2) END AS rating_ci_low,
     CASE WHEN rating_half_width IS NOT NULL

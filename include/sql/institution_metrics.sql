@@ -8,14 +8,14 @@ SELECT
     g.group_id AS institution_id,
     s.name,
     s.level,
-    g.* EXCLUDE (grain, group_id, scope, rating_smoothed_exact),
+    g.* EXCLUDE (grain, group_id, scope),
     CASE
         WHEN s.level IN ('provinsi', 'kabupaten', 'kota') AND s.population > 0
             THEN round(g.total * 100000.0 / s.population, 2)
     END AS complaints_per_100k,
     rank() OVER (
         PARTITION BY s.level, g.period, g.period_start
-        ORDER BY g.rating_smoothed_exact DESC NULLS LAST, g.followed_up_pct DESC NULLS LAST
+        ORDER BY g.rating_smoothed DESC NULLS LAST, g.followed_up_pct DESC NULLS LAST
     ) AS rank_in_level
 FROM group_metrics AS g
 LEFT JOIN sources AS s ON s.institution_id = g.group_id

@@ -5,7 +5,7 @@
 -- Inputs: group_metrics (grain = 'national'), source_day_status, sources; parameter $as_of.
 CREATE OR REPLACE TEMP TABLE national_metrics AS
 SELECT
-    g.* EXCLUDE (grain, group_id, scope, rating_smoothed_exact),
+    g.* EXCLUDE (grain, group_id, scope),
     (
         SELECT count(*) FILTER (WHERE d.reported) FROM source_day_status AS d
         WHERE d.day BETWEEN g.period_start AND least(g.period_end, CAST($as_of AS DATE))

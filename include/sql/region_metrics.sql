@@ -27,7 +27,7 @@ SELECT
     p.name,
     coalesce(n.province_name, g.group_id) AS province_name,
     g.scope,
-    g.* EXCLUDE (grain, group_id, scope, rating_smoothed_exact),
+    g.* EXCLUDE (grain, group_id, scope),
     round(
         g.total * 100000.0
         / nullif(CASE WHEN g.scope = 'regencies' THEN r.population ELSE p.population END, 0),
@@ -35,7 +35,7 @@ SELECT
     ) AS complaints_per_100k,
     rank() OVER (
         PARTITION BY g.scope, g.period, g.period_start
-        ORDER BY g.rating_smoothed_exact DESC NULLS LAST, g.followed_up_pct DESC NULLS LAST
+        ORDER BY g.rating_smoothed DESC NULLS LAST, g.followed_up_pct DESC NULLS LAST
     ) AS rank_in_level
 FROM group_metrics AS g
 LEFT JOIN province AS p ON p.province_code = g.group_id

@@ -339,3 +339,56 @@ def test_an_earlier_day_computes_again_after_months_of_later_complaints():
     short = WorkingCalendar(start_year=2020, end_year=2026)
     with pytest.raises(CalendarError):
         compute_metrics(connect([early], SOURCES), day("2026-12-01"), calendar=short)
+
+
+def _rated(cid, institution, stars):
+    return complaint(cid, institution, "2024-03-01 03:00", status="closed", rating=stars)
+
+
+def test_smoothed_rating_is_rounded_half_up_exactly():
+    """X: ten ratings summing to 13; Y: two ratings of 1; national mean 15 / 12 = 1.25. With
+    C = 10, X's smoothed rating is (12.5 + 13) / 20 = 1.275 exactly: 1.28, where rounding the
+    float (1.2749999...) gives 1.27."""
+    stars = [4] + [1] * 9
+    rows = [_rated(f"x{i}", "kemen", n) for i, n in enumerate(stars)]
+    rows += [_rated("y0", "kota-jayapura", 1), _rated("y1", "kota-jayapura", 1)]
+    out = compute_metrics(connect(rows, SOURCES), day("2024-03-29"), calendar=CALENDARS[True])
+    month = out["institution_metrics"].query("period == 'month'").set_index("institution_id")
+    assert month.loc["kemen", "rating_smoothed"] == 1.28
+    assert month.loc["kota-jayapura", "rating_smoothed"] == 1.21  # (12.5 + 2) / 12 = 1.2083..
+
+
+def test_with_no_prior_an_institution_nobody_rated_has_no_score_and_ranks_last():
+    """C = 0: (0 x mean + 0) / (0 + 0) is no score (NULL), not NaN ranked above every score."""
+    sources = [source(i, "kementerian") for i in ("k1", "k2", "k3")]
+    rows = [
+        _rated("a", "k1", 5),
+        _rated("b", "k2", 3),
+        complaint("c", "k3", "2024-03-01 03:00", status="closed"),  # nobody rated k3
+    ]
+    out = compute_metrics(
+        connect(rows, sources), day("2024-03-29"), calendar=CALENDARS[True], prior_weight=0
+    )
+    month = out["institution_metrics"].query("period == 'month'").set_index("institution_id")
+    assert (month.loc["k1", "rating_smoothed"], month.loc["k2", "rating_smoothed"]) == (5.0, 3.0)
+    assert pd.isna(month.loc["k3", "rating_smoothed"])
+    assert month.loc[["k1", "k2", "k3"], "rank_in_level"].tolist() == [1, 2, 3]
+
+
+def test_ranks_follow_the_published_score_then_the_followed_up_share():
+    """X: one rating of 1, nothing followed up; Y: two of 2, all closed; Z (another level): ten
+    summing to 37, so the national mean is 42 / 13. Unrounded, X (433 / 143 = 3.0280) is above
+    Y (472 / 156 = 3.0256); both publish 3.03, and Y's followed-up share (100 % against 0 %)
+    ranks it first: what a reader of the published columns finds."""
+    sources = [source("x", "kementerian"), source("y", "kementerian"), source("z", "lembaga")]
+    rows = [
+        complaint("x1", "x", "2024-03-01 03:00", status="verified", rating=1,
+                  verified_at="2024-03-01 04:00", forwarded_at="2024-03-01 05:00"),
+        _rated("y1", "y", 2),
+        _rated("y2", "y", 2),
+    ]  # fmt: skip
+    rows += [_rated(f"z{i}", "z", 4 if i < 7 else 3) for i in range(10)]
+    out = compute_metrics(connect(rows, sources), day("2024-03-29"), calendar=CALENDARS[True])
+    month = out["institution_metrics"].query("period == 'month'").set_index("institution_id")
+    assert month.loc[["x", "y"], "rating_smoothed"].tolist() == [3.03, 3.03]
+    assert month.loc[["y", "x"], "rank_in_level"].tolist() == [1, 2]

@@ -86,6 +86,8 @@ def test_pdf_headline_and_figures_match_the_metrics(built):
         "rating 4,22 dari 5" in flat
     )
     assert "1.000" in flat and "1.234 penilaian" in flat and "4,18" in flat
+    # the interval follows the count of ratings it comes from, apart from the smoothed score
+    assert re.search(r"1\.234 penilaian, rentang 95% \d,\d\d–\d,\d\d · skor terkoreksi 4,18", flat)
     assert "★" in text  # stars drawn
     assert "801 89 80 90,00% memenuhi target" in flat  # completion SLA row
     assert "700 300" in flat and "70,00% di bawah target" in flat
@@ -115,6 +117,13 @@ def test_xlsx_has_the_same_figures(built):
     assert values["Ditindaklanjuti"].value == pytest.approx(0.9507)
     assert values["Ditindaklanjuti"].number_format == "0.00%"
     assert values["Rating rata-rata (1-5)"].value == pytest.approx(4.22)
+    labels = [ws.cell(r, 1).value for r in range(1, ws.max_row + 1)]
+    at = labels.index("Rating rata-rata (1-5)")
+    assert labels[at + 2 : at + 5] == [
+        "Rentang keyakinan 95% rating rata-rata, bawah",
+        "Rentang keyakinan 95% rating rata-rata, atas",
+        "Skor rating terkoreksi",
+    ]
     assert values["Ringkasan"].value.startswith("95,07% ditindaklanjuti")
     assert ws.freeze_panes is not None
     sla = wb["SLA"]
@@ -233,3 +242,25 @@ def test_overdue_list_is_the_snapshot_of_the_reports_as_of_day():
     assert data.overdue(con, "i1", date(2026, 11, 3)).empty
     assert data.overdue(con, "i1").empty  # without a date: the newest snapshot, 3 Nov
     assert data.overdue(con, "i2")["complaint_id"].tolist() == ["B-1"]
+
+
+def test_league_tables_rank_as_rank_in_level_does():
+    """Published smoothed rating, then followed-up share; equal in both: equal rank; no score
+    last; other levels and institutions without complaints left out."""
+    import pandas as pd
+
+    from complaints.reports.national import _ranked
+
+    inst = pd.DataFrame(
+        {
+            "name": ["A", "B", "C", "D", "E", "F", "G"],
+            "level": ["kementerian", "lembaga", "unit", "kementerian", "lembaga", "kota", "unit"],
+            "total": [5, 5, 5, 5, 5, 5, 0],
+            "rating_smoothed": [3.03, 3.03, 3.03, 4.0, None, 5.0, 5.0],
+            "followed_up_pct": [0.0, 100.0, 0.0, 50.0, 90.0, 10.0, 10.0],
+        }
+    )
+    league = _ranked(inst, ("kementerian", "lembaga", "unit"))
+    assert list(zip(league["name"], league["rank"], strict=True)) == [
+        ("D", 1), ("B", 2), ("A", 3), ("C", 3), ("E", 5),
+    ]  # fmt: skip

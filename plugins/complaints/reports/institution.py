@@ -95,9 +95,10 @@ def _summary_pairs(d: InstitutionData, ctx: dict) -> list[tuple[str, object, str
         ("Pengaduan masuk", m.get("total"), xlsx.INT),
         ("Diteruskan ke instansi", m.get("forwarded"), xlsx.INT),
         *xlsx.share_rows(m),
+        # the interval belongs to the mean rating (share_rows' last but one row), not the score
+        ("Rentang keyakinan 95% rating rata-rata, bawah", m.get("rating_ci_low"), xlsx.DEC2),
+        ("Rentang keyakinan 95% rating rata-rata, atas", m.get("rating_ci_high"), xlsx.DEC2),
         ("Skor rating terkoreksi", m.get("rating_smoothed"), xlsx.DEC2),
-        ("Rentang keyakinan bawah", m.get("rating_ci_low"), xlsx.DEC2),
-        ("Rentang keyakinan atas", m.get("rating_ci_high"), xlsx.DEC2),
         ("Peringkat di tingkatnya", d.rank, xlsx.INT),
         ("Jumlah instansi setingkat", d.rank_of, xlsx.INT),
         ("Median hari kerja sampai tindak lanjut", m.get("median_wd_to_followup"), xlsx.DEC1),

@@ -23,15 +23,19 @@ GROUPS = (
 SLA_KEYS = [k for k, _, _ in data.SLA_MILESTONES]
 
 
+RANK_BY = ["rating_smoothed", "followed_up_pct"]
+
+
 def _ranked(df: pd.DataFrame, levels: tuple[str, ...]) -> pd.DataFrame:
-    """Institutions of these levels ranked by smoothed rating, then followed-up share."""
+    """Institutions of these levels ranked as ``rank_in_level`` ranks within one level: by the
+    published smoothed rating, then followed-up share; equal in both, equal rank (SQL RANK())."""
     part = df[df["level"].isin(levels) & (df["total"] > 0)].copy()
     part = part.sort_values(
-        ["rating_smoothed", "followed_up_pct", "name"],
-        ascending=[False, False, True],
-        na_position="last",
+        [*RANK_BY, "name"], ascending=[False, False, True], na_position="last"
     ).reset_index(drop=True)
-    part["rank"] = range(1, len(part) + 1)
+    keys = part[RANK_BY].astype("float64").fillna(float("-inf"))  # NULLs equal one another
+    new_key = keys.ne(keys.shift()).any(axis=1)
+    part["rank"] = pd.Series(range(1, len(part) + 1)).where(new_key).ffill().astype("int64")
     return part
 
 
