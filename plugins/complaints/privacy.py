@@ -363,8 +363,8 @@ def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
     The NIK column (the first of the mapped ones present) becomes ``reporter_key`` in its place
     (a null column at the end when the batch has none); name, phone and e-mail columns and any
     column whose name looks personal are dropped; title and body columns, and text columns the
-    mapping does not name, are masked. Columns the mapping names for other canonical fields are
-    kept as they are. The title and body of a
+    mapping does not name (they may hold text too), are masked, and null in rahasia rows.
+    Columns the mapping names for other canonical fields are kept as they are. The title and body of a
     rahasia complaint are removed here, before anything is written (raw layer included).
     """
     present = set(raw.column_names)
@@ -372,7 +372,7 @@ def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
     personal = set(nik_columns)
     for field in ("reporter_name", "reporter_phone", "reporter_email"):
         personal.update(_mapped(mapping, field))
-    kept_by_mapping = {"_row"}
+    kept_by_mapping = {"_row", "_file"}  # the pipeline's row number, the file connector's name
     for field, value in mapping.columns.items():
         if not field.startswith("reporter_"):
             kept_by_mapping.update([value] if isinstance(value, str) else value)
@@ -397,9 +397,10 @@ def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
             arrays.append(pc.if_else(confidential, pa.nulls(len(masked), masked.type), masked))
         elif name not in kept_by_mapping and _is_text(raw.schema.field(i).type):
             # a column the mapping does not know (the connector's "_extra" cells past the
-            # header included): kept in raw, its NIK-, phone- and e-mail-shaped values masked
+            # header included) may hold text too: masked, and null in rahasia rows
             names.append(name)
-            arrays.append(mask_texts(raw.column(i)))
+            masked = mask_texts(raw.column(i))
+            arrays.append(pc.if_else(confidential, pa.nulls(len(masked), masked.type), masked))
         else:
             names.append(name)
             arrays.append(raw.column(i))

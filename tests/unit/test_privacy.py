@@ -392,6 +392,11 @@ def test_columns_the_mapping_does_not_know_are_masked_and_personal_names_dropped
     assert out.column("_extra").to_pylist() == ['["[NIK]", "[EMAIL]"]', None]
     assert out.column("catatan").to_pylist() == ["telp [TELEPON]", "biasa"]
     assert out.column("jumlah").to_pylist() == [1, 2]
+    # in a rahasia row a column the mapping does not know may hold the text: null
+    secret = pseudonymise(_raw(**extra, rahasia=["ya", "tidak"]), SIMPEL, KEY)
+    assert secret.column("catatan").to_pylist() == [None, "biasa"]
+    assert secret.column("_extra").to_pylist() == [None, None]
+    assert secret.column("jumlah").to_pylist() == [1, 2]
 
 
 @pytest.mark.parametrize(
