@@ -363,9 +363,9 @@ def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
     The NIK column (the first of the mapped ones present) becomes ``reporter_key`` in its place
     (a null column at the end when the batch has none); name, phone and e-mail columns and any
     column whose name looks personal are dropped; title and body columns, and text columns the
-    mapping does not name (they may hold text too), are masked, and null in rahasia rows.
-    Columns the mapping names for other canonical fields are kept as they are. The title and body of a
-    rahasia complaint are removed here, before anything is written (raw layer included).
+    mapping does not name (they may hold text too), are masked. Columns the mapping names for
+    other canonical fields are kept as they are. The title and body of a rahasia complaint, and
+    its unnamed text columns, are removed here, before anything is written (raw layer included).
     """
     present = set(raw.column_names)
     nik_columns = [c for c in _mapped(mapping, "reporter_nik") if c in present]
@@ -390,16 +390,14 @@ def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
             continue
         elif name not in kept_by_mapping and looks_personal(name):
             continue
-        elif name in free_text:
+        elif name in free_text or (
+            # a column the mapping does not know (the connector's "_extra" cells past the
+            # header included) may hold text too
+            name not in kept_by_mapping and _is_text(raw.schema.field(i).type)
+        ):
             names.append(name)
             masked = mask_texts(raw.column(i))
             # a rahasia complaint's text stays with its institution
-            arrays.append(pc.if_else(confidential, pa.nulls(len(masked), masked.type), masked))
-        elif name not in kept_by_mapping and _is_text(raw.schema.field(i).type):
-            # a column the mapping does not know (the connector's "_extra" cells past the
-            # header included) may hold text too: masked, and null in rahasia rows
-            names.append(name)
-            masked = mask_texts(raw.column(i))
             arrays.append(pc.if_else(confidential, pa.nulls(len(masked), masked.type), masked))
         else:
             names.append(name)
