@@ -293,30 +293,14 @@ def test_source_coverage_counts_source_days():
 def test_a_complaint_closed_without_a_follow_up_timestamp_was_answered_when_it_closed():
     """Closing answers a complaint: its first response cannot be a breach while its
     completion, timed by the same closing, is met."""
-    rows = [
-        # aspirasi forwarded Mon 5 Jan 2026, closed Tue 6 Jan; the source sent no follow-up time
-        complaint(
-            "closed",
-            "kemen",
-            "2026-01-05 01:00",
-            classification="aspirasi",
-            status="closed",
-            verified_at="2026-01-05 02:00",
-            forwarded_at="2026-01-05 03:00",
-            closed_at="2026-01-06 03:00",
-        ),
-        # the same, closed Fri 16 Jan: after the 5-wd deadline (Mon 12 Jan) of both
-        complaint(
-            "late",
-            "kemen",
-            "2026-01-05 01:00",
-            classification="aspirasi",
-            status="closed",
-            verified_at="2026-01-05 02:00",
-            forwarded_at="2026-01-05 03:00",
-            closed_at="2026-01-16 03:00",
-        ),
-    ]
+
+    def closed_on(cid, closed_at):  # an aspirasi forwarded Mon 5 Jan 2026, no follow-up time
+        return complaint(cid, "kemen", "2026-01-05 01:00", classification="aspirasi",
+                         status="closed", verified_at="2026-01-05 02:00",
+                         forwarded_at="2026-01-05 03:00", closed_at=closed_at)  # fmt: skip
+
+    # closed Tue 6 Jan; closed Fri 16 Jan, after the 5-wd deadline (Mon 12 Jan) of both
+    rows = [closed_on("closed", "2026-01-06 03:00"), closed_on("late", "2026-01-16 03:00")]
     outcomes = _outcomes(_run(rows, "2026-02-02")[0])
     assert outcomes[("closed", "first_response")] == outcomes[("closed", "completion")] == "met"
     assert outcomes[("late", "first_response")] == outcomes[("late", "completion")] == "breached"
