@@ -51,12 +51,19 @@ def new_run_id(day: date) -> str:
     return f"{day.isoformat()}-{uuid.uuid4().hex[:12]}"
 
 
-def _check_column_names(source_id: str, names: list[str]) -> None:
+#: columns a connector adds to a source's own: the file's name, cells past the header
+CONNECTOR_COLUMNS = ("_file", "_extra")
+
+
+def _check_column_names(source_id: str, batch: pa.Table, mapped: set[str]) -> None:
     """A source's batch must not repeat a column name or bring the pipeline's own ``_row``: the
     file connector adds ``_file`` and ``_extra`` (cells past the header), so a source column of
-    either name repeats."""
+    either name repeats. And it must have one of the columns the mapping names: a file without
+    its header row has its first row's values as column names (a NIK, a name, a date), which
+    would be kept as JSON keys with every quarantined row."""
     from complaints.connectors import SourceError
 
+    names = batch.schema.names
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise SourceError(
@@ -69,6 +76,15 @@ def _check_column_names(source_id: str, names: list[str]) -> None:
             source_id,
             "a column named '_row' is the pipeline's own row number; rename it in the source's "
             "export",
+        )
+    own = [n for n in names if n not in CONNECTOR_COLUMNS]
+    if own and not mapped.intersection(own):
+        where = f"file {batch['_file'][0]}: " if "_file" in names and batch.num_rows else ""
+        raise SourceError(
+            source_id,
+            f"{where}none of the {len(own)} columns is one the mapping names (such as "
+            f"{', '.join(map(repr, sorted(mapped)[:3]))}): is the header row missing, or the "
+            "delimiter wrong?",
         )
 
 
@@ -160,10 +176,14 @@ def ingest_source(
             # a batch with other columns than the first is mapped after conforming (finish)
             return raw, first_row, stream.map_batch(raw) if same_schema else None
 
+        mapped_columns = {
+            c for v in mapping.columns.values() for c in ([v] if isinstance(v, str) else v)
+        }
+
         def jobs(batches):
             first_row, schema = 0, None
             for batch in batches:
-                _check_column_names(source_id, batch.schema.names)
+                _check_column_names(source_id, batch, mapped_columns)
                 schema = schema or batch.schema
                 yield partial(prepared, batch, first_row, batch.schema.equals(schema))
                 first_row += batch.num_rows

@@ -104,17 +104,27 @@ def test_sniffed_semicolon_delimiter_loads(lapor):
     assert rows["LPR-09011"]["title"] == "Jalan rusak 9011"
 
 
-def test_wrong_fixed_delimiter_fails_the_day_naming_the_columns(tmp_path, monkeypatch):
+def test_wrong_fixed_delimiter_fails_the_source_naming_the_file(tmp_path, monkeypatch):
+    """The whole header line is one column, none of the mapping's: the source fails and says
+    where and why, instead of rows quarantined under a key made of the header line."""
     lapor = Lapor(tmp_path, monkeypatch, options={"delimiter": ","})
     lapor.drop_fixture("semicolon.csv")
-    out = lapor.ingest()
-    reconcile(out)
-    assert out.run["status"] == "rejected"
-    assert (out.run["rows_loaded"], out.run["rows_quarantined"]) == (0, 2)
-    for q in out.quarantine:
-        assert "missing required column 'Nomor Tiket' for complaint_id" in q["reasons"]
-        assert "missing required column 'Terakhir Diperbarui' for updated_at" in q["reasons"]
-        assert q["reasons"][-1].startswith("day rejected: ")
+    out = failed(lapor.ingest(), "file semicolon.csv: none of the 1 columns is one the mapping")
+    assert "or the delimiter wrong?" in out.run["error"]
+    assert out.run["rows_read"] == 0 and out.quarantine == []
+
+
+def test_a_file_without_its_header_row_fails_before_its_first_row_becomes_column_names(lapor):
+    """Read as a header, the first row's values (a NIK, a name) would be the JSON keys of every
+    quarantined row."""
+    pad(lapor, 5)
+    rows = [good_row(9001), good_row(9002)]
+    lines = csv_text(rows).splitlines()[1:]  # no header
+    lapor.drop_text("01_headerless.csv", "\n".join(lines) + "\n")
+    out = failed(lapor.ingest(), "file 01_headerless.csv: none of the 18 columns")
+    assert "is the header row missing" in out.run["error"]
+    assert "1105010101909001" not in out.run["error"] and "Pelapor 9001" not in out.run["error"]
+    assert out.run["rows_read"] == 5 and len(out.quarantine) == 5
 
 
 def test_mixed_encodings_keep_every_row(lapor):
