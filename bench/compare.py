@@ -6,8 +6,9 @@ is on: the ratio to the baseline measured in the same run for B1, B5 and B6 (the
 ratios, and a ratio carries over between machine days), the figure itself for the others (their
 targets are seconds or megabytes, so they move with the machine: the header says when the two
 runs name different CPUs). Every figure is lower-is-better; a change beyond ``--threshold``
-(default 10 %) is "worse" or "better", anything within it "same". ``--fail-worse`` exits 1 when
-any figure got worse or a benchmark failed that had not.
+(default 10 %) is "worse" or "better", anything within it "same"; a figure either run gave no
+verdict for (B1 against a baseline slowed by the host) is not compared. ``--fail-worse``
+exits 1 when any figure got worse or a benchmark failed that had not.
 """
 
 from __future__ import annotations
@@ -84,6 +85,10 @@ def _shown(row: dict | None, basis: str) -> str:
     return f"{v:,.3f} {row['unit']}" if abs(v) < 10 else f"{v:,.1f} {row['unit']}"
 
 
+def _unjudged(row: dict) -> bool:
+    return bool(row.get("target")) and row.get("ok") is None
+
+
 def _met(row: dict | None) -> str:
     if row is None:
         return ""
@@ -106,6 +111,10 @@ def compare(old: dict, new: dict, threshold: float = THRESHOLD) -> list[dict]:
                 verdict = "same"
                 if abs(change) > threshold:
                     verdict = "worse" if change > 0 else "better"
+                if _unjudged(o) or _unjudged(n):
+                    # B1 gives no verdict when its baseline paid the host's page faults: a
+                    # slowed baseline makes the ratio understate, so it is not compared either
+                    verdict = "not compared (no verdict)"
         out.append(
             {
                 "id": row["id"],

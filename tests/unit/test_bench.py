@@ -299,6 +299,7 @@ def test_compare_judges_ratio_targets_by_ratio_and_the_rest_by_figure(tmp_path, 
         _bench_row("B3", 0.40, 4.0, what="query q"),   # seconds; its ratio is a speed-up
         _bench_row("B7", 0.050),
         _bench_row("B4", 800.0, unit="MB", size="3,000,000 rows"),
+        _bench_row("B1", 8.0, 2.0, size="2 rows", ok=False),
     ])  # fmt: skip
     new = _result("20261102T000000Z", [
         _bench_row("B1", 6.0, 1.0, ok=False),          # faster, but 6.00x: worse by its target
@@ -306,13 +307,15 @@ def test_compare_judges_ratio_targets_by_ratio_and_the_rest_by_figure(tmp_path, 
         _bench_row("B3", 0.30, 1.0, what="query q"),   # ratio up 2.5x, figure down 25 %: better
         _bench_row("B7", 0.052),                       # +4 %: same
         _bench_row("B2", 250.0, 120.0),                # not in old
+        _bench_row("B1", 4.0, 2.0, size="2 rows", ok=None),  # 2.00x, but no verdict
     ], errors=[{"id": "B5", "error": "RuntimeError: x"}])  # fmt: skip
     entries = {(e["id"], e["verdict"]) for e in compare.compare(old, new)}
     assert entries == {
         ("B1", "worse"), ("B6", "better"), ("B3", "better"), ("B7", "same"),
         ("B2", "only in new"), ("B4", "only in old"), ("B5", "failed"),
+        ("B1", "not compared (no verdict)"),
     }  # fmt: skip
-    (b1,) = [e for e in compare.compare(old, new) if e["id"] == "B1"]
+    (b1,) = [e for e in compare.compare(old, new) if e["id"] == "B1" and e["size"] != "2 rows"]
     assert (b1["old"], b1["new"], round(b1["change"], 2)) == ("4.00x", "6.00x", 0.5)
 
     old_p, new_p = _write(tmp_path, old), _write(tmp_path, new)
