@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from complaints import privacy
+from complaints import masking, privacy
 from complaints.privacy import mask_text, mask_texts, reporter_key
 from complaints.simulate import exports, model
 
@@ -33,7 +33,7 @@ def reference_key(value, key):
 
 
 def reference_mask(values):
-    for pattern, replacement, passes in privacy._RULES:
+    for pattern, replacement, passes in masking._RULES:
         for _ in range(passes):
             values = pc.replace_substring_regex(values, pattern, replacement)
     return values

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from complaints import canonical, privacy, tables
+from complaints import canonical, masking, tables
 from complaints.warehouse import current, layout
 from complaints.warehouse.journal import Transaction
 from complaints.warehouse.rows import Rows, batches, read_ahead
@@ -90,9 +90,9 @@ def _masked(batch: pa.RecordBatch) -> pa.RecordBatch:
     refused. Both are masked like free text before they are written."""
     reasons = batch.column("reasons")
     reasons = pa.ListArray.from_arrays(
-        reasons.offsets, privacy.mask_texts(reasons.values), mask=reasons.is_null()
+        reasons.offsets, masking.mask_texts(reasons.values), mask=reasons.is_null()
     )
-    arrays = {"raw": privacy.mask_texts(batch.column("raw")), "reasons": reasons}
+    arrays = {"raw": masking.mask_texts(batch.column("raw")), "reasons": reasons}
     return pa.RecordBatch.from_arrays(
         [arrays.get(name, batch.column(name)) for name in batch.schema.names],
         schema=batch.schema,
