@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import uuid
-from datetime import date
+from datetime import UTC, date
 from types import SimpleNamespace as NS
 
 import pytest
@@ -193,3 +193,74 @@ def test_unreachable_database_fails_after_retries_without_password(settings, mon
     with pytest.raises(SourceError, match="after 2 attempts: OperationalError") as info:
         read(conn)
     assert "hunter2pw" not in str(info.value)
+
+
+@pytest.fixture(params=["postgres", "mariadb"])
+def instants_table(request, monkeypatch):
+    """An ``aduan`` table whose ``tgl_update`` stores instants (PostgreSQL TIMESTAMP WITH TIME
+    ZONE, MariaDB TIMESTAMP), read by a session in New York time: neither UTC nor WIB."""
+    from datetime import datetime, timedelta, timezone
+
+    kind = request.param
+    name = f"complaints_conn_{uuid.uuid4().hex[:10]}"
+    host, port = require_service(kind)
+    if kind == "postgres":
+        admin = sa.create_engine(
+            f"postgresql+psycopg2://postgres@{host}:{port}/postgres", isolation_level="AUTOCOMMIT"
+        )
+        with admin.connect() as c:
+            c.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            c.execute(sa.text(f"ALTER DATABASE \"{name}\" SET timezone TO 'America/New_York'"))
+        url = f"postgresql+psycopg2://postgres@{host}:{port}/{name}"
+        conn_def, ts_type = url.replace("+psycopg2", ""), "TIMESTAMP WITH TIME ZONE"
+    else:
+        admin = sa.create_engine(f"mysql+pymysql://root@{host}:{port}/")
+        with admin.connect() as c:
+            c.execute(sa.text(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"))
+        url = (
+            f"mysql+pymysql://root@{host}:{port}/{name}?charset=utf8mb4"
+            "&init_command=SET+time_zone%3D%27-04%3A00%27"
+        )
+        conn_def = json.dumps({"conn_type": "mysql", "extra": {"sqlalchemy_url": url}})
+        ts_type = "TIMESTAMP NULL"
+    wib = timezone(timedelta(hours=7))
+    rows = {  # WIB wall-clock times of 5 Oct 2026 and either side of it
+        "OUT-prev": datetime(2026, 10, 4, 23, 30, tzinfo=wib),
+        "IN-early": datetime(2026, 10, 5, 0, 30, tzinfo=wib),
+        "IN-late": datetime(2026, 10, 5, 23, 30, tzinfo=wib),
+        "OUT-next": datetime(2026, 10, 6, 0, 30, tzinfo=wib),
+    }
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.text(f"CREATE TABLE aduan (no_tiket VARCHAR(20), kode_satker VARCHAR(60), "
+                          f"tgl_update {ts_type})"))  # fmt: skip
+        for ticket, moment in rows.items():
+            # as UTC text with its offset, which both databases read as that instant
+            value = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            if kind == "postgres":
+                value += "+00"
+            else:  # a TIMESTAMP literal is read in the session's zone: convert from UTC
+                c.execute(sa.text("SET time_zone = '+00:00'"))
+            c.execute(
+                sa.text("INSERT INTO aduan VALUES (:t, 'kab-1', :u)"), {"t": ticket, "u": value}
+            )
+    engine.dispose()
+    monkeypatch.setenv("AIRFLOW_CONN_REGIONAL_TEST", conn_def)
+    yield kind
+    with admin.connect() as c:
+        if kind == "postgres":
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        else:
+            c.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+    admin.dispose()
+
+
+@pytest.mark.service
+@pytest.mark.parametrize("updated_is", ["local", "utc"])
+def test_a_column_of_instants_is_read_by_the_days_instants(instants_table, settings, updated_is):
+    """Naive bounds would be read in the session's time zone (New York here) and shift the day;
+    the bounds are the window's instants whatever updated_is says."""
+    conn = open_connector(source(updated_is=updated_is), settings)
+    assert conn.stores_instants()
+    ids = sorted(r["no_tiket"] for b in read(conn) for r in b.to_pylist())
+    assert ids == ["IN-early", "IN-late"]

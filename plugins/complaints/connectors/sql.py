@@ -11,7 +11,10 @@ Options: ``table`` (``aduan``), ``schema`` (none), ``filter_column`` (``kode_sat
 are turned into naive local times; ``utc``: naive UTC times), ``bounds_as`` (``auto``: strings
 ``YYYY-MM-DD HH:MM:SS`` on SQLite, where date-times are text, datetimes elsewhere; or ``string`` /
 ``datetime``), ``max_attempts`` (3: a failure before the first batch is retried, later ones are
-not, so no row is read twice).
+not, so no row is read twice). A column that stores instants rather than wall-clock times
+(PostgreSQL's ``TIMESTAMP WITH TIME ZONE``, MySQL/MariaDB's ``TIMESTAMP``, found from the table's
+definition) is compared with the window's instants whatever ``updated_is`` says: naive bounds
+would be read in the database session's time zone, and the day would shift by its offset.
 
 The window decides what is read (never the stored cursor), so a rerun reads the same rows;
 ``max_updated`` reports the largest updated value seen, as ISO 8601 UTC.
@@ -23,7 +26,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pyarrow as pa
 import sqlalchemy as sa
@@ -108,9 +111,29 @@ class SqlConnector(Connector):
             self._engine.dispose()
             self._engine = None
 
-    def statement(self, window: Window) -> sa.Select:
+    def stores_instants(self) -> bool:
+        """Whether the updated column holds instants (see the module's docstring); False when
+        the table's definition cannot be read (the query's own error then says why)."""
+        backend = self.url.get_backend_name()
+        if backend not in ("postgresql", "mysql", "mariadb"):
+            return False
+        try:
+            columns = sa.inspect(self.engine).get_columns(self.table_name, schema=self.schema)
+        except SQLAlchemyError:
+            return False
+        for column in columns:
+            if column["name"].lower() == self.updated_column.lower():
+                kind = column["type"]
+                if backend == "postgresql":
+                    return isinstance(kind, sa.DateTime) and bool(kind.timezone)
+                return type(kind).__name__ == "TIMESTAMP"
+        return False
+
+    def statement(self, window: Window, instants: bool = False) -> sa.Select:
         """The query for a window, with the bounds as bound parameters."""
-        if self.updated_is == "local":
+        if instants:
+            start, end = window.start, window.end
+        elif self.updated_is == "local":
             start, end = window.local_bounds()
         else:
             start = window.start.replace(tzinfo=None)
@@ -118,8 +141,22 @@ class SqlConnector(Connector):
         as_string = self.bounds_as == "string" or (
             self.bounds_as == "auto" and self.url.get_backend_name() == "sqlite"
         )
-        lo: datetime | str = start.strftime("%Y-%m-%d %H:%M:%S") if as_string else start
-        hi: datetime | str = end.strftime("%Y-%m-%d %H:%M:%S") if as_string else end
+        lo: datetime | str | sa.ColumnElement = start
+        hi: datetime | str | sa.ColumnElement = end
+        if as_string and not instants:
+            lo, hi = start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S")
+        lo = sa.bindparam("window_start", lo)
+        hi = sa.bindparam("window_end", hi)
+        if instants and self.url.get_backend_name() != "postgresql":
+            # MySQL/MariaDB compare a TIMESTAMP in the session's time zone: the window's UTC
+            # bounds are converted to it on the server
+            utc = [b.astimezone(UTC).replace(tzinfo=None) for b in (start, end)]
+            lo, hi = (
+                sa.func.convert_tz(
+                    sa.bindparam(name, value), "+00:00", sa.text("@@session.time_zone")
+                )
+                for name, value in zip(("window_start", "window_end"), utc, strict=True)
+            )
         table = sa.table(
             self.table_name,
             sa.column(self.filter_column),
@@ -132,8 +169,8 @@ class SqlConnector(Connector):
             .select_from(table)
             .where(
                 table.c[self.filter_column] == sa.bindparam("source_id", self.source_id),
-                updated >= sa.bindparam("window_start", lo),
-                updated < sa.bindparam("window_end", hi),
+                updated >= lo,
+                updated < hi,
             )
             .order_by(updated, sa.text("1"))
         )
@@ -141,7 +178,7 @@ class SqlConnector(Connector):
     def read(self, window: Window) -> Iterator[pa.Table]:
         self.max_updated = None
         tracker = UpdatedTracker(window.tz, naive_is=self.updated_is)
-        stmt = self.statement(window)
+        stmt = self.statement(window, instants=self.stores_instants())
         yielded = False
         attempt = 0
         while True:
