@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import ssl
 import threading
 import time
@@ -108,6 +109,13 @@ def make_handler(api: Api):
                 return self.send_json(401, {"error": "invalid token for this API"})
             if action == "notlist":
                 return self.send_json(200, {"data": {"tracking_id": "x"}, "page": page})
+            if action == "error200":
+                body = {"data": [], "page": page, "next_page": None, "error": "database down"}
+                return self.send_json(200, body)
+            if action == "nonext":
+                return self.send_json(200, {"data": [record(page, 0)], "page": page})
+            if action == "page1":  # a cache answering every page with the first one
+                return self.send_json(200, {"data": [record(1, 0)], "page": 1, "next_page": 2})
             data = [record(page, i) for i in range(api.per_page)]
             nxt = page + 1 if page < api.pages else None
             return self.send_json(200, {"data": data, "page": page, "next_page": nxt})
@@ -236,6 +244,23 @@ def test_page_whose_data_is_not_a_list_is_an_error(api, settings):
     with pytest.raises(SourceError, match=r"page 2: 'data' must be a list of records, got dict"):
         read_all(conn)
     assert api.hits(2) == 1
+
+
+@pytest.mark.parametrize(
+    ("action", "message"),
+    [
+        ("error200", "page 2: the answer reports an error: database down"),
+        ("nonext", "page 2: the answer has no next_page (a number or null)"),
+        ("page1", "page 2: the answer is page 1"),
+    ],
+)
+def test_a_200_answer_that_breaks_the_contract_fails_the_source(api, settings, action, message):
+    """Not an empty day, a day cut short after page 2, or page 1's rows read twice."""
+    api.script[2] = [action]
+    conn = open_connector(source(), settings)
+    with pytest.raises(SourceError, match=re.escape(message)):
+        read_all(conn)
+    assert api.hits(2) == 1 and api.hits(3) == 0
 
 
 def test_rerun_reads_the_same_window_whatever_the_cursor(api, settings):

@@ -209,6 +209,7 @@ class HttpConnector(Connector):
                     "per_page": self.page_size,
                 }
                 body = self._fetch_page(client, params)
+                self._check_page(page, body)
                 records = body.get("data")
                 if not isinstance(records, list):
                     raise self.error(
@@ -226,12 +227,25 @@ class HttpConnector(Connector):
                 if len(pending) >= self.batch_rows:
                     yield records_to_table(pending)
                     pending = []
-                page = self._next_page(page, body.get("next_page"))
+                page = self._next_page(page, body)
         if pending:
             yield records_to_table(pending)
         self.max_updated = tracker.value
 
-    def _next_page(self, page: int, next_page) -> int | None:
+    def _check_page(self, page: int, body: dict) -> None:
+        """What the contract promises besides ``data``: a 200 answer may still carry an error,
+        and a page that is not the one asked for (a proxy's cache, a server ignoring ``page``)
+        would repeat or skip rows."""
+        if body.get("error"):
+            message = str(body["error"])[:200]
+            raise self.error(f"page {page}: the answer reports an error: {message}")
+        if "page" in body and body["page"] != page:
+            raise self.error(f"page {page}: the answer is page {body['page']!r}")
+
+    def _next_page(self, page: int, body: dict) -> int | None:
+        if "next_page" not in body:  # read as the last page, it would cut the day short
+            raise self.error(f"page {page}: the answer has no next_page (a number or null)")
+        next_page = body["next_page"]
         if next_page is None:
             return None
         if isinstance(next_page, bool) or not isinstance(next_page, int) or next_page <= page:
