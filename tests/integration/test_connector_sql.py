@@ -264,3 +264,39 @@ def test_a_column_of_instants_is_read_by_the_days_instants(instants_table, setti
     assert conn.stores_instants()
     ids = sorted(r["no_tiket"] for b in read(conn) for r in b.to_pylist())
     assert ids == ["IN-early", "IN-late"]
+
+
+def test_rows_without_an_updated_value_are_counted_in_a_note(database, settings):
+    _, url = database
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.text("INSERT INTO aduan VALUES ('N1', 'kab-1', 'x', 1, NULL)"))
+        c.execute(sa.text("INSERT INTO aduan VALUES ('N2', 'kab-2', 'x', 1, NULL)"))
+    engine.dispose()
+    conn = open_connector(source(), settings)
+    ids = [r["no_tiket"] for b in read(conn) for r in b.to_pylist()]
+    assert ids == EXPECTED_ORDER
+    assert conn.notes == ["1 rows have no tgl_update and are read on no day"]
+
+
+def test_sqlite_text_with_a_t_between_date_and_time_is_in_its_day(tmp_path, settings, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'iso.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as c:
+        c.execute(sa.text("CREATE TABLE aduan (no_tiket TEXT, kode_satker TEXT, tgl_update TEXT)"))
+        for ticket, updated in [
+            ("OUT-prev", "2026-10-04T23:59:59"),
+            ("IN-T", "2026-10-05T10:00:00"),
+            ("IN-space", "2026-10-05 11:00:00"),
+            ("IN-last", "2026-10-05T23:59:59.500"),
+            ("OUT-next", "2026-10-06T00:00:00"),
+        ]:
+            c.execute(
+                sa.text("INSERT INTO aduan VALUES (:t, 'kab-1', :u)"), {"t": ticket, "u": updated}
+            )
+    engine.dispose()
+    conn_def = json.dumps({"conn_type": "sqlite", "extra": {"sqlalchemy_url": url}})
+    monkeypatch.setenv("AIRFLOW_CONN_REGIONAL_TEST", conn_def)
+    conn = open_connector(source(), settings)
+    ids = [r["no_tiket"] for b in read(conn) for r in b.to_pylist()]
+    assert ids == ["IN-T", "IN-space", "IN-last"]

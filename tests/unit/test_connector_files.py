@@ -299,3 +299,29 @@ def test_forced_encoding_that_does_not_fit_names_the_file(settings):
     drop(settings, "ekspor_cp1252.csv")
     with pytest.raises(SourceError, match="file ekspor_cp1252.csv is unreadable: not valid utf-8"):
         read(settings, encoding="utf-8")
+
+
+def test_a_file_dropped_after_its_day_was_read_is_named_by_the_next_days(settings, caplog):
+    """No later day reads it (each day reads its own folder), so later days say so until the
+    earlier day is rerun; a day never read yet is left to its own run."""
+    from datetime import timedelta
+
+    earlier = drop(settings, "ekspor.tsv")
+    read(settings)  # DAY read: its file claimed
+    shutil.copy(FIXTURES / "ekspor_cp1252.csv", earlier / "late.csv")
+    (earlier / ".~lock.late.csv#").write_text("")  # skipped files are not late files
+    never_read = day_folder(settings, DAY - timedelta(days=1))
+    never_read.mkdir(parents=True, exist_ok=True)
+    shutil.copy(FIXTURES / "ekspor.tsv", never_read / "pending.tsv")
+    nxt = DAY + timedelta(days=1)
+    day_folder(settings, nxt).mkdir(parents=True, exist_ok=True)
+    conn, _ = read(settings, day=nxt)
+    late = [n for n in conn.notes if "dropped after that day was read" in n]
+    assert late == [
+        f"{DAY}: 1 files dropped after that day was read (late.csv); rerun {DAY} to read them"
+    ]
+    assert "late.csv" in caplog.text
+    conn, rows = read(settings)  # the rerun reads it, and the next day no longer names it
+    assert "late.csv" in {r["_file"] for r in rows_of(rows)}
+    conn, _ = read(settings, day=nxt)
+    assert not [n for n in conn.notes if "dropped after" in n]

@@ -30,7 +30,7 @@ import logging
 import os
 import re
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pyarrow as pa
@@ -50,6 +50,8 @@ log = logging.getLogger(__name__)
 
 SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 IN_PROGRESS = (".part", ".tmp", ".crdownload", ".partial")
+#: days before a source-day whose folders are checked for files dropped after they were read
+LATE_LOOKBACK_DAYS = 7
 
 
 def sha256_of(path: Path) -> tuple[int, str]:
@@ -139,7 +141,7 @@ class FileConnector(Connector):
         tmp.write_text(json.dumps(claim, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         os.replace(tmp, path)
 
-    def _scan(self, folder: Path) -> list[str]:
+    def _scan(self, folder: Path, note: bool = True) -> list[str]:
         """Readable file names in the folder, sorted; everything skipped is noted."""
         if not folder.is_dir():
             return []
@@ -158,6 +160,8 @@ class FileConnector(Connector):
                     reason = f"unsupported extension {path.suffix or '(none)'!r}"
                 elif self.pattern and not fnmatch.fnmatch(entry, str(self.pattern)):
                     reason = f"does not match pattern {self.pattern!r}"
+            if reason is not None and not note:
+                continue
             if reason is not None:
                 self.notes.append(f"{entry}: skipped ({reason})")
                 if "outside" in reason or "unsafe" in reason:
@@ -202,11 +206,37 @@ class FileConnector(Connector):
             self._save_claim(day, claim)
         return claimed
 
+    def late_files(self, day: date) -> dict[date, list[str]]:
+        """Files dropped into the folder of one of the ``LATE_LOOKBACK_DAYS`` days before
+        ``day`` after that day was read: no later day reads them, only a rerun of theirs."""
+        late = {}
+        for back in range(1, LATE_LOOKBACK_DAYS + 1):
+            earlier = day - timedelta(days=back)
+            folder = self.folder(earlier)
+            if not folder.is_dir() or not self.manifest_path(earlier).exists():
+                continue  # never read: its own run (or a backfill) will claim them
+            try:
+                claimed = {str(f.get("name")) for f in self._load_claim(earlier)["files"]}
+                self._check_inside_drop_dir(folder)
+            except Exception:  # noqa: BLE001 - that day's own run reports a bad folder
+                continue
+            names = [n for n in self._scan(folder, note=False) if n not in claimed]
+            if names:
+                late[earlier] = names
+        return late
+
     # reading --------------------------------------------------------------------------
     def read(self, window: Window) -> Iterator[pa.Table]:
         self.notes = []
         self.max_updated = None
         folder = self.folder(window.day)
+        for earlier, late in self.late_files(window.day).items():
+            message = (
+                f"{earlier}: {len(late)} files dropped after that day was read "
+                f"({', '.join(late[:5])}); rerun {earlier} to read them"
+            )
+            log.warning("source %s: %s", self.source_id, message)
+            self.notes.append(message)
         names = self.claim(window.day)
         if not names:
             self.notes.append(f"no files for {window.day} in the drop folder")

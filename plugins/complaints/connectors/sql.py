@@ -9,8 +9,8 @@ Options: ``table`` (``aduan``), ``schema`` (none), ``filter_column`` (``kode_sat
 ``updated_column`` (``tgl_update``), ``chunk_size`` (50,000 rows per batch), ``updated_is``
 (``local``: the column holds naive local times in the source's time zone, so the window's bounds
 are turned into naive local times; ``utc``: naive UTC times), ``bounds_as`` (``auto``: strings
-``YYYY-MM-DD HH:MM:SS`` on SQLite, where date-times are text, datetimes elsewhere; or ``string`` /
-``datetime``), ``max_attempts`` (3: a failure before the first batch is retried, later ones are
+``YYYY-MM-DD HH:MM:SS`` on SQLite, where date-times are text, compared with the column's text
+with a "T" read as a space; datetimes elsewhere; or ``string`` / ``datetime``), ``max_attempts`` (3: a failure before the first batch is retried, later ones are
 not, so no row is read twice). A column that stores instants rather than wall-clock times
 (PostgreSQL's ``TIMESTAMP WITH TIME ZONE``, MySQL/MariaDB's ``TIMESTAMP``, found from the table's
 definition) is compared with the window's instants whatever ``updated_is`` says: naive bounds
@@ -164,18 +164,24 @@ class SqlConnector(Connector):
             schema=self.schema,
         )
         updated = table.c[self.updated_column]
+        compared: sa.ColumnElement = updated
+        if as_string and not instants:
+            # text compared as text: ISO 8601's "T" sorts after the bounds' space, so
+            # "2026-10-05T10:00" would fall after every bound of its day
+            compared = sa.func.replace(updated, "T", " ")
         return (
             sa.select(sa.text("*"))
             .select_from(table)
             .where(
                 table.c[self.filter_column] == sa.bindparam("source_id", self.source_id),
-                updated >= lo,
-                updated < hi,
+                compared >= lo,
+                compared < hi,
             )
-            .order_by(updated, sa.text("1"))
+            .order_by(compared, sa.text("1"))
         )
 
     def read(self, window: Window) -> Iterator[pa.Table]:
+        self.notes = []
         self.max_updated = None
         tracker = UpdatedTracker(window.tz, naive_is=self.updated_is)
         stmt = self.statement(window, instants=self.stores_instants())
@@ -203,6 +209,34 @@ class SqlConnector(Connector):
                 self.close()
                 time.sleep(self.retry_delay * 2 ** (attempt - 1))
         self.max_updated = tracker.value
+        self._note_undated()
+
+    def _note_undated(self) -> None:
+        """Rows without an updated value fall in no day's window: say how many there are."""
+        table = sa.table(
+            self.table_name,
+            sa.column(self.filter_column),
+            sa.column(self.updated_column),
+            schema=self.schema,
+        )
+        stmt = (
+            sa.select(sa.func.count())
+            .select_from(table)
+            .where(
+                table.c[self.filter_column] == sa.bindparam("source_id", self.source_id),
+                table.c[self.updated_column].is_(None),
+            )
+        )
+        try:
+            with self.engine.connect() as connection:
+                undated = connection.execute(stmt).scalar() or 0
+        except SQLAlchemyError as exc:
+            log.warning("source %s: could not count undated rows: %s", self.source_id, _short(exc))
+            return
+        if undated:
+            self.notes.append(
+                f"{undated} rows have no {self.updated_column} and are read on no day"
+            )
 
     @staticmethod
     def _transient(exc: SQLAlchemyError) -> bool:
