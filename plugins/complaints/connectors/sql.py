@@ -10,8 +10,9 @@ Options: ``table`` (``aduan``), ``schema`` (none), ``filter_column`` (``kode_sat
 (``local``: the column holds naive local times in the source's time zone, so the window's bounds
 are turned into naive local times; ``utc``: naive UTC times), ``bounds_as`` (``auto``: strings
 ``YYYY-MM-DD HH:MM:SS`` on SQLite, where date-times are text, compared with the column's text
-with a "T" read as a space; datetimes elsewhere; or ``string`` / ``datetime``), ``max_attempts`` (3: a failure before the first batch is retried, later ones are
-not, so no row is read twice). A column that stores instants rather than wall-clock times
+with a "T" read as a space; datetimes elsewhere; or ``string`` / ``datetime``),
+``max_attempts`` (3: a failure before the first batch is retried, later ones are not, so no row
+is read twice). A column that stores instants rather than wall-clock times
 (PostgreSQL's ``TIMESTAMP WITH TIME ZONE``, MySQL/MariaDB's ``TIMESTAMP``, found from the table's
 definition) is compared with the window's instants whatever ``updated_is`` says: naive bounds
 would be read in the database session's time zone, and the day would shift by its offset.
