@@ -37,3 +37,16 @@ def require_service(name: str) -> tuple[str, int]:
             pytest.fail(reason + " and COMPLAINTS_REQUIRE_SERVICES=1 requires it")
         pytest.skip(reason)
     return host, port
+
+
+def drop_database(admin, kind: str, name: str) -> None:
+    """Drop a test's own PostgreSQL (``kind`` "postgres") or MariaDB database and dispose of the
+    admin engine (a SQLAlchemy Engine)."""
+    import sqlalchemy as sa
+
+    with admin.connect() as c:
+        if kind == "postgres":
+            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        else:
+            c.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
+    admin.dispose()

@@ -10,7 +10,7 @@ from types import SimpleNamespace as NS
 
 import pytest
 import sqlalchemy as sa
-from service_check import require_service
+from service_check import drop_database, require_service
 
 from complaints.connectors import SourceError, Window, open_connector
 
@@ -93,12 +93,7 @@ def database(request, tmp_path, monkeypatch):
     monkeypatch.setenv("AIRFLOW_CONN_REGIONAL_TEST", conn_def)
     yield kind, url
     if admin is not None:
-        with admin.connect() as c:
-            if kind == "postgres":
-                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            else:
-                c.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+        drop_database(admin, kind, name)
 
 
 def source(source_id: str = "kab-1", **options) -> NS:
@@ -247,12 +242,7 @@ def instants_table(request, monkeypatch):
     engine.dispose()
     monkeypatch.setenv("AIRFLOW_CONN_REGIONAL_TEST", conn_def)
     yield kind
-    with admin.connect() as c:
-        if kind == "postgres":
-            c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        else:
-            c.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
-    admin.dispose()
+    drop_database(admin, kind, name)
 
 
 @pytest.mark.service

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
-from service_check import require_service
+from service_check import drop_database, require_service
 
 from complaints.simulate import simulate
 
@@ -53,12 +53,7 @@ def database(request, tmp_path):
         url = f"mysql+pymysql://root@{host}:{port}/{name}?charset=utf8mb4"
     yield kind, url
     if admin is not None:
-        with admin.connect() as c:
-            if kind == "postgres":
-                c.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            else:
-                c.execute(sa.text(f"DROP DATABASE IF EXISTS `{name}`"))
-        admin.dispose()
+        drop_database(admin, kind, name)
 
 
 def _rows(url: str) -> list[tuple]:
