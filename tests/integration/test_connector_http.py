@@ -114,6 +114,9 @@ def make_handler(api: Api):
                 return self.send_json(200, body)
             if action == "nonext":
                 return self.send_json(200, {"data": [record(page, 0)], "page": page})
+            if action == "outside":  # a server ignoring updated_since / updated_before
+                rows = [dict(record(page, 0), updated_at="2026-10-09T02:00:00Z"), record(page, 1)]
+                return self.send_json(200, {"data": rows, "page": page, "next_page": None})
             if action == "page1":  # a cache answering every page with the first one
                 return self.send_json(200, {"data": [record(1, 0)], "page": 1, "next_page": 2})
             data = [record(page, i) for i in range(api.per_page)]
@@ -252,10 +255,16 @@ def test_page_whose_data_is_not_a_list_is_an_error(api, settings):
         ("error200", "page 2: the answer reports an error: database down"),
         ("nonext", "page 2: the answer has no next_page (a number or null)"),
         ("page1", "page 2: the answer is page 1"),
+        (
+            "outside",
+            "page 2: 1 records have a updated_at outside the window asked for "
+            "(2026-10-04T17:00:00Z .. 2026-10-05T17:00:00Z)",
+        ),
     ],
 )
 def test_a_200_answer_that_breaks_the_contract_fails_the_source(api, settings, action, message):
-    """Not an empty day, a day cut short after page 2, or page 1's rows read twice."""
+    """Not an empty day, a day cut short after page 2, page 1's rows read twice, or another
+    day's rows read on this one too."""
     api.script[2] = [action]
     conn = open_connector(source(), settings)
     with pytest.raises(SourceError, match=re.escape(message)):

@@ -167,7 +167,8 @@ class UpdatedTracker:
         self._best: datetime | None = None
         self._best_text: str | None = None
 
-    def _instant(self, value: Any) -> datetime | None:
+    def instant(self, value: Any) -> datetime | None:
+        """A value as a UTC instant (naive ones read as the tracker says), or None."""
         if isinstance(value, datetime):
             moment = value
         elif isinstance(value, str):
@@ -186,7 +187,7 @@ class UpdatedTracker:
         for value in values:
             if value is None or value == "":
                 continue
-            moment = self._instant(value)
+            moment = self.instant(value)
             if moment is not None:
                 if self._best is None or moment > self._best:
                     self._best = moment

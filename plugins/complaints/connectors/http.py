@@ -222,6 +222,7 @@ class HttpConnector(Connector):
                             f"page {page}: record {i} is a JSON {type(record).__name__}, "
                             "not an object"
                         )
+                self._check_window(page, records, window, tracker)
                 tracker.observe(r.get(self.updated_field) for r in records)
                 pending.extend(records)
                 if len(pending) >= self.batch_rows:
@@ -241,6 +242,23 @@ class HttpConnector(Connector):
             raise self.error(f"page {page}: the answer reports an error: {message}")
         if "page" in body and body["page"] != page:
             raise self.error(f"page {page}: the answer is page {body['page']!r}")
+
+    def _check_window(
+        self, page: int, records: list[dict], window: Window, tracker: UpdatedTracker
+    ) -> None:
+        """Every record must have been updated inside the window asked for: a server that
+        ignores ``updated_since`` / ``updated_before`` sends other days' rows, which would then
+        be read on several days. (A value that is not a date-time is left to the row checks.)"""
+        outside = 0
+        for record in records:
+            moment = tracker.instant(record.get(self.updated_field))
+            if moment is not None and not window.start <= moment < window.end:
+                outside += 1
+        if outside:
+            raise self.error(
+                f"page {page}: {outside} records have a {self.updated_field} outside the "
+                f"window asked for ({window.start_iso} .. {window.end_iso})"
+            )
 
     def _next_page(self, page: int, body: dict) -> int | None:
         if "next_page" not in body:  # read as the last page, it would cut the day short
