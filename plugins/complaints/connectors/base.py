@@ -183,11 +183,14 @@ class UpdatedTracker:
             moment = moment.replace(tzinfo=zone)
         return moment.astimezone(UTC)
 
-    def observe(self, values: Iterable[Any]) -> None:
+    def observe(self, values: Iterable[Any]) -> list[datetime | None]:
+        """Take the values in; returns each as an instant (None: empty or not a date-time)."""
+        moments: list[datetime | None] = []
         for value in values:
+            moment = None if value is None or value == "" else self.instant(value)
+            moments.append(moment)
             if value is None or value == "":
                 continue
-            moment = self.instant(value)
             if moment is not None:
                 if self._best is None or moment > self._best:
                     self._best = moment
@@ -195,6 +198,7 @@ class UpdatedTracker:
                 text = str(value)
                 if self._best_text is None or text > self._best_text:
                     self._best_text = text
+        return moments
 
     def observe_column(self, column: pa.Array | pa.ChunkedArray) -> None:
         """``observe`` for a column of texts: its distinct values of the ISO 8601 shapes

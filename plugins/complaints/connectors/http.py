@@ -222,8 +222,8 @@ class HttpConnector(Connector):
                             f"page {page}: record {i} is a JSON {type(record).__name__}, "
                             "not an object"
                         )
-                self._check_window(page, records, window, tracker)
-                tracker.observe(r.get(self.updated_field) for r in records)
+                moments = tracker.observe(r.get(self.updated_field) for r in records)
+                self._check_window(page, moments, window)
                 pending.extend(records)
                 if len(pending) >= self.batch_rows:
                     yield records_to_table(pending)
@@ -243,17 +243,11 @@ class HttpConnector(Connector):
         if "page" in body and body["page"] != page:
             raise self.error(f"page {page}: the answer is page {body['page']!r}")
 
-    def _check_window(
-        self, page: int, records: list[dict], window: Window, tracker: UpdatedTracker
-    ) -> None:
+    def _check_window(self, page: int, moments: list, window: Window) -> None:
         """Every record must have been updated inside the window asked for: a server that
         ignores ``updated_since`` / ``updated_before`` sends other days' rows, which would then
         be read on several days. (A value that is not a date-time is left to the row checks.)"""
-        outside = 0
-        for record in records:
-            moment = tracker.instant(record.get(self.updated_field))
-            if moment is not None and not window.start <= moment < window.end:
-                outside += 1
+        outside = sum(1 for m in moments if m is not None and not window.start <= m < window.end)
         if outside:
             raise self.error(
                 f"page {page}: {outside} records have a {self.updated_field} outside the "

@@ -142,44 +142,39 @@ class SqlConnector(Connector):
         as_string = self.bounds_as == "string" or (
             self.bounds_as == "auto" and self.url.get_backend_name() == "sqlite"
         )
-        lo: datetime | str | sa.ColumnElement = start
-        hi: datetime | str | sa.ColumnElement = end
-        if as_string and not instants:
-            lo, hi = start.strftime("%Y-%m-%d %H:%M:%S"), end.strftime("%Y-%m-%d %H:%M:%S")
-        lo = sa.bindparam("window_start", lo)
-        hi = sa.bindparam("window_end", hi)
-        if instants and self.url.get_backend_name() != "postgresql":
+        table, of_source = self._table()
+        compared: sa.ColumnElement = table.c[self.updated_column]
+        bounds: list[datetime | str] = [start, end]
+        in_session_zone = instants and self.url.get_backend_name() != "postgresql"
+        if in_session_zone:
             # MySQL/MariaDB compare a TIMESTAMP in the session's time zone: the window's UTC
-            # bounds are converted to it on the server
-            utc = [b.astimezone(UTC).replace(tzinfo=None) for b in (start, end)]
-            lo, hi = (
-                sa.func.convert_tz(
-                    sa.bindparam(name, value), "+00:00", sa.text("@@session.time_zone")
-                )
-                for name, value in zip(("window_start", "window_end"), utc, strict=True)
-            )
+            # bounds are converted to it on the server (below)
+            bounds = [b.astimezone(UTC).replace(tzinfo=None) for b in (start, end)]
+        elif as_string and not instants:
+            bounds = [b.strftime("%Y-%m-%d %H:%M:%S") for b in (start, end)]
+            # text compared as text: ISO 8601's "T" sorts after the bounds' space, so
+            # "2026-10-05T10:00" would fall after every bound of its day
+            compared = sa.func.replace(compared, "T", " ")
+        lo, hi = sa.bindparam("window_start", bounds[0]), sa.bindparam("window_end", bounds[1])
+        if in_session_zone:
+            session_zone = sa.text("@@session.time_zone")
+            lo, hi = (sa.func.convert_tz(b, "+00:00", session_zone) for b in (lo, hi))
+        return (
+            sa.select(sa.text("*"))
+            .select_from(table)
+            .where(of_source, compared >= lo, compared < hi)
+            .order_by(compared, sa.text("1"))
+        )
+
+    def _table(self) -> tuple[sa.TableClause, sa.ColumnElement]:
+        """The source table and the condition that selects this source's rows."""
         table = sa.table(
             self.table_name,
             sa.column(self.filter_column),
             sa.column(self.updated_column),
             schema=self.schema,
         )
-        updated = table.c[self.updated_column]
-        compared: sa.ColumnElement = updated
-        if as_string and not instants:
-            # text compared as text: ISO 8601's "T" sorts after the bounds' space, so
-            # "2026-10-05T10:00" would fall after every bound of its day
-            compared = sa.func.replace(updated, "T", " ")
-        return (
-            sa.select(sa.text("*"))
-            .select_from(table)
-            .where(
-                table.c[self.filter_column] == sa.bindparam("source_id", self.source_id),
-                compared >= lo,
-                compared < hi,
-            )
-            .order_by(compared, sa.text("1"))
-        )
+        return table, table.c[self.filter_column] == sa.bindparam("source_id", self.source_id)
 
     def read(self, window: Window) -> Iterator[pa.Table]:
         self.notes = []
@@ -214,19 +209,11 @@ class SqlConnector(Connector):
 
     def _note_undated(self) -> None:
         """Rows without an updated value fall in no day's window: say how many there are."""
-        table = sa.table(
-            self.table_name,
-            sa.column(self.filter_column),
-            sa.column(self.updated_column),
-            schema=self.schema,
-        )
+        table, of_source = self._table()
         stmt = (
             sa.select(sa.func.count())
             .select_from(table)
-            .where(
-                table.c[self.filter_column] == sa.bindparam("source_id", self.source_id),
-                table.c[self.updated_column].is_(None),
-            )
+            .where(of_source, table.c[self.updated_column].is_(None))
         )
         try:
             with self.engine.connect() as connection:
