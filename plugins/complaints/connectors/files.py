@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from complaints.connectors.base import Connector, UpdatedTracker, Window
+from complaints.connectors.base import Connector, SourceError, UpdatedTracker, Window
 from complaints.connectors.file_formats import (
     DELIMITERS,
     EXTENSIONS,
@@ -218,7 +218,7 @@ class FileConnector(Connector):
             try:
                 claimed = {str(f.get("name")) for f in self._load_claim(earlier)["files"]}
                 self._check_inside_drop_dir(folder)
-            except Exception:  # noqa: BLE001 - that day's own run reports a bad folder
+            except (SourceError, OSError):  # that day's own run reports a bad folder
                 continue
             names = [n for n in self._scan(folder, note=False) if n not in claimed]
             if names:
