@@ -114,7 +114,7 @@ def ingest_source(
     """
     from complaints.connectors import SourceError, Window, open_connector
     from complaints.mapping import map_batch
-    from complaints.privacy import install_log_redaction, load_key, pseudonymise
+    from complaints.privacy import RawText, install_log_redaction, load_key, pseudonymise
     from complaints.quality import data_docs_index
     from complaints.quality.audit import DayAudit
     from complaints.spill import Spill
@@ -250,7 +250,9 @@ def ingest_source(
         )
         if run_row["rows_read"] != run_row["rows_loaded"] + run_row["rows_quarantined"]:
             raise AssertionError(f"reconciliation broken for {source_id} {day}: {run_row}")
-        warehouse.publish_source_day(source_id, day, run=run_row, **stream.datasets())
+        warehouse.publish_source_day(
+            source_id, day, run=run_row, raw_text=RawText.of(mapping), **stream.datasets()
+        )
     return _public(run_row)
 
 

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -269,6 +270,52 @@ def confidential_rows(raw: pa.Table, mapping: Mapping) -> pa.ChunkedArray | pa.A
     return pc.invert(pc.fill_null(pc.is_in(values, value_set=false_words), False))
 
 
+def _named_columns(mapping: Mapping) -> tuple[set[str], set[str]]:
+    """The columns the mapping names for canonical fields other than the reporter's (plus the
+    pipeline's ``_row`` and the file connector's ``_file``), and those of them holding free
+    text."""
+    named = {"_row", "_file"}
+    for field, value in mapping.columns.items():
+        if not field.startswith("reporter_"):
+            named.update([value] if isinstance(value, str) else value)
+    return named, {c for f in FREE_TEXT_FIELDS for c in _mapped(mapping, f)}
+
+
+@dataclass(frozen=True)
+class RawText:
+    """Where one source's raw-layer rows keep text, for ``warehouse.withdraw``: the columns
+    holding the complaint id (the first present is the one mapped), and the text columns that
+    stay (named by the mapping for a field that is not free text). Every other text column is
+    text as ``pseudonymise`` treats it: masked, and null in rahasia rows."""
+
+    id_columns: tuple[str, ...]
+    kept: frozenset[str]
+
+    @classmethod
+    def of(cls, mapping: Mapping) -> RawText:
+        named, free_text = _named_columns(mapping)
+        kept = (named - free_text) | {"reporter_key"}
+        return cls(tuple(_mapped(mapping, "complaint_id")), frozenset(kept))
+
+    def withdraw(self, table: pa.Table, complaint_ids: pa.Array) -> pa.Table | None:
+        """``table`` with the text of the given complaints' rows nulled; None when no row is
+        theirs (or the table has no complaint id column)."""
+        column = next((c for c in self.id_columns if c in table.column_names), None)
+        if column is None:
+            return None
+        ids = pc.utf8_trim_whitespace(table.column(column).cast(pa.string()))
+        hit = pc.fill_null(pc.is_in(ids, value_set=complaint_ids), False)
+        if not pc.any(hit).as_py():
+            return None
+        arrays = [
+            pc.if_else(hit, pa.scalar(None, col.type), col)
+            if _is_text(col.type) and name not in self.kept
+            else col
+            for name, col in zip(table.column_names, table.columns, strict=True)
+        ]
+        return pa.Table.from_arrays(arrays, schema=table.schema)
+
+
 def _is_text(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t)
 
@@ -288,11 +335,7 @@ def pseudonymise(raw: pa.Table, mapping: Mapping, key: bytes) -> pa.Table:
     personal = set(nik_columns)
     for field in ("reporter_name", "reporter_phone", "reporter_email"):
         personal.update(_mapped(mapping, field))
-    kept_by_mapping = {"_row", "_file"}  # the pipeline's row number, the file connector's name
-    for field, value in mapping.columns.items():
-        if not field.startswith("reporter_"):
-            kept_by_mapping.update([value] if isinstance(value, str) else value)
-    free_text = {c for f in FREE_TEXT_FIELDS for c in _mapped(mapping, f)}
+    kept_by_mapping, free_text = _named_columns(mapping)
 
     confidential = confidential_rows(raw, mapping)
     key_column = reporter_key(raw.column(nik_columns[0]), key) if nik_columns else None

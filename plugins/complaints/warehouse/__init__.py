@@ -20,6 +20,7 @@ from complaints.warehouse import compact as _compact
 from complaints.warehouse.journal import Transaction, WarehouseError, recover
 from complaints.warehouse.rows import Rows
 from complaints.warehouse.storage import Storage, open_storage
+from complaints.warehouse.withdraw import RawText
 
 __all__ = ["Warehouse", "WarehouseError"]
 
@@ -62,18 +63,30 @@ class Warehouse:
         versions: Rows,
         quarantine: Rows,
         run: dict,
+        raw_text: RawText | None = None,
     ) -> dict:
         """Publish one source-day (raw, history, current, quarantine, run) as one atomic unit.
 
         ``raw``, ``versions`` and ``quarantine`` are each a pyarrow Table or a pyarrow Dataset
-        (e.g. the day's spilled Parquet files); the result is the same either way.
+        (e.g. the day's spilled Parquet files); the result is the same either way. Versions
+        that come before a rahasia version of their complaint lose their text, in this day's
+        files and earlier days' (``warehouse.withdraw``); ``raw_text``
+        (``privacy.RawText.of(mapping)``) finds their rows in the raw layer, which is left as
+        it is without one.
         """
         layout.check_value(source_id)
         _compact.upgrade_current_layout(self.storage, source_id)
         return self._transaction(
             f"source-{source_id}",
             lambda tx: publish.stage_source_day(
-                tx, source_id, day, raw=raw, versions=versions, quarantine=quarantine, run=run
+                tx,
+                source_id,
+                day,
+                raw=raw,
+                versions=versions,
+                quarantine=quarantine,
+                run=run,
+                raw_text=raw_text,
             ),
         )
 

@@ -31,6 +31,7 @@ import pyarrow.dataset as ds
 from complaints import canonical, scratchdb
 from complaints.warehouse import layout
 from complaints.warehouse.storage import KeyedWriter, Storage
+from complaints.warehouse.withdraw import Withdrawal
 
 DEFAULT_TZ = "Asia/Jakarta"
 #: rows per batch a merge query hands to the Parquet writer
@@ -263,7 +264,8 @@ class DayMerge:
 
     ``new_history`` are the day's staged history files. Before the merge: ``affected`` (the
     complaints the day touches or touched before a rerun), ``new_rows`` (their new current
-    rows) and ``months`` (every partition that changes); ``partitions()`` streams the complete
+    rows), ``months`` (every partition that changes) and ``withdrawal`` (text to withdraw from
+    versions before a rahasia one, ``withdraw``); ``partitions()`` streams the complete
     replacement of every changed month. Use as a context manager (it owns a DuckDB cursor).
     """
 
@@ -294,6 +296,9 @@ class DayMerge:
         sources = [0] + ([1] if other else []) + ([2] if has_existing else [])
         counts = "SELECT (SELECT count(*) FROM affected), (SELECT count(*) FROM new_h)"
         self.affected, delivered = con.sql(counts).fetchall()[0]
+        #: text to withdraw from versions before a rahasia one (``withdraw``); none unless a
+        #: complaint comes twice or has a current row already
+        self.withdrawal: Withdrawal | None = None
         #: ``prewritten``'s files (``FreshCurrent``) are the new partitions: nothing to merge
         self.prewritten = sources == [0] and self.affected == delivered and prewritten is not None
         if self.prewritten:
@@ -309,6 +314,7 @@ class DayMerge:
         else:
             chosen, rows = _merge_sql(sources, rerun)
             con.execute(chosen)
+            self.withdrawal = Withdrawal.find(con, day, has_existing)
             self.new_rows = con.sql("SELECT count(*) FROM chosen").fetchall()[0][0]
             kind = "VIEW" if self.new_rows <= JOIN_IN_QUERY_ROWS else "TABLE"
             con.execute(f"CREATE TEMP {kind} new_rows AS {rows}")

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from complaints import canonical, masking, tables
-from complaints.warehouse import current, layout
+from complaints.warehouse import current, layout, withdraw
 from complaints.warehouse.journal import Transaction
 from complaints.warehouse.rows import Rows, batches, read_ahead
 
@@ -113,8 +113,11 @@ def stage_source_day(
     versions: Rows,
     quarantine: Rows,
     run: dict,
+    raw_text: withdraw.RawText | None = None,
 ) -> dict:
-    """Stream the day's files into the transaction, then merge complaint_current from them."""
+    """Stream the day's files into the transaction, then merge complaint_current from them,
+    then withdraw the text of versions that come before a rahasia one (``withdraw``; the raw
+    layer's rows through ``raw_text``, which knows the source's columns)."""
     storage = tx.storage
     runs = run_table(source_id, day, run, "published")
     run_id = runs["run_id"][0].as_py()
@@ -153,6 +156,7 @@ def stage_source_day(
                     tx.delete(old)
             if not written[month]:
                 tx.delete(final)
+        withdrawn = _withdraw_text(tx, merge, day, raw_text, has_raw=rows.get(layout.RAW))
     return {
         "source_id": source_id,
         "day": day.isoformat(),
@@ -164,8 +168,59 @@ def stage_source_day(
             layout.CURRENT: merge.new_rows,
         },
         "complaints_touched": merge.affected,
+        "versions_text_withdrawn": withdrawn,
         "current_partitions": merge.months,
     }
+
+
+def _rewrite(tx: Transaction, final: str, table: pa.Table, staged_already: bool) -> None:
+    """Stage ``table`` as ``final``'s new content (a file of this transaction, or one of an
+    earlier day that the transaction will replace)."""
+    rows = tx.write_batches(final, table.schema, table.to_batches())
+    if not staged_already:
+        tx.add_written(final, rows)
+
+
+def _withdraw_text(
+    tx: Transaction,
+    merge: current.DayMerge,
+    day: date,
+    raw_text: withdraw.RawText | None,
+    has_raw: int | None,
+) -> int:
+    """Stage the history and raw files that lose text (``withdraw``); versions withdrawn."""
+    found = merge.withdrawal
+    if not found:
+        return 0
+    storage, source_id = tx.storage, merge.source_id
+    raw_ids: dict[date, tuple[pa.Array, bool]] = {}
+    withdrawn = 0
+    if len(found.own_seqs):
+        final = layout.day_file(layout.HISTORY, source_id, day)
+        history = storage.read_parquet(tx.staged(final))
+        _rewrite(tx, final, withdraw.null_text(history, found.own_seqs), staged_already=True)
+        withdrawn += len(found.own_seqs)
+        if has_raw:
+            raw_ids[day] = (found.own_ids, True)
+    earlier = found.other_days(storage, source_id, day)
+    for final, (history, ids, versions) in withdraw.rewrite_history_days(
+        storage, merge.con, found, earlier
+    ).items():
+        _rewrite(tx, final, history, staged_already=False)
+        withdrawn += versions
+        seen = date.fromisoformat(layout.partition_values(final)["day"])
+        if storage.exists(layout.day_file(layout.RAW, source_id, seen)):
+            raw_ids[seen] = (ids, False)
+    if raw_text is None:
+        return withdrawn
+    for seen, (ids, staged_already) in raw_ids.items():
+        final = layout.day_file(layout.RAW, source_id, seen)
+        table = raw_text.withdraw(
+            storage.read_parquet(tx.staged(final) if staged_already else final), ids
+        )
+        if table is not None:
+            _rewrite(tx, final, table, staged_already)
+    return withdrawn
 
 
 def to_arrow(table: pa.Table | pd.DataFrame) -> pa.Table:

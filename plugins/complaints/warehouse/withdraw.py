@@ -1,0 +1,179 @@
+"""Text withdrawn from a complaint's earlier versions when it is marked rahasia later.
+
+DOMAIN.md: a rahasia complaint's text never leaves the institution it was sent to. The flag is
+read version by version (``privacy.pseudonymise`` nulls a rahasia row's text before anything
+is written), but an admin may mark a complaint confidential after it was received, and its
+earlier versions then hold text that must go too. The rule kept here:
+
+**a version that comes before one of its complaint's rahasia versions** (in the merge's order:
+``updated_at``, ``seen_day``, ``version_seq``) **holds no text**: neither its history row (title
+and body) nor the raw rows carrying its complaint id on the day it was received (every text
+column the mapping does not name for a non-text field). Versions after the flag was taken off
+again keep their own text. Withdrawn text is not restored.
+
+Publishing a source-day keeps the rule true (``DayMerge`` finds the rows, ``stage_source_day``
+rewrites the files in the same transaction):
+
+- ``own``: the day's versions that come before a rahasia version of their complaint, in the
+  day itself or as the complaint's current row (a backfill of an earlier day), lose their text
+  in the day's staged history and raw files;
+- ``earlier``: when the day brings a rahasia version of a complaint whose current row is not
+  rahasia (the flag turned on), the other days' history files holding its earlier versions
+  with text, and those days' raw files, are rewritten.
+
+A complaint whose current row is already rahasia needs no look back: the versions before that
+row lost their text when it was published. Only the days between a flipped complaint's first
+and last seen day are read, so the look back costs nothing on a day without a flip.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from complaints.warehouse import layout
+from complaints.warehouse.storage import Storage
+
+#: the merge's version order, ``v`` before ``m``
+_BEFORE = "(v.updated_at, v.seen_day, v.version_seq) < (m.updated_at, m.seen_day, m.version_seq)"
+_HAS_TEXT = "(v.title IS NOT NULL OR v.body IS NOT NULL)"
+_LAST_SEQ = 2**31 - 1  # a current row's place in its day is unknown: after all of the day's
+
+
+class RawText(Protocol):
+    """How a source's raw-layer rows are found by complaint id and their text withdrawn
+    (``privacy.RawText``)."""
+
+    def withdraw(self, table: pa.Table, complaint_ids: pa.Array) -> pa.Table | None:
+        """``table`` with the text of the complaints' rows nulled; None when no row matches."""
+
+
+def find_marks(con: duckdb.DuckDBPyConnection, day: date, has_existing: bool) -> None:
+    """The ``marks`` table: each complaint's latest rahasia version known to the merge (the
+    day's history ``new_h``, and ``existing`` current rows when there are any)."""
+    existing = (
+        f"""UNION ALL SELECT complaint_id, updated_at, seen_day, {_LAST_SEQ} FROM existing
+        WHERE is_rahasia AND seen_day <> $d"""  # noqa: S608 - constants only
+        if has_existing
+        else ""
+    )
+    con.execute(
+        f"""CREATE TEMP TABLE marks AS
+        SELECT * FROM (
+          SELECT complaint_id, updated_at, seen_day, version_seq FROM new_h WHERE is_rahasia
+          {existing})
+        QUALIFY row_number() OVER (PARTITION BY complaint_id
+          ORDER BY updated_at DESC, seen_day DESC, version_seq DESC) = 1""",  # noqa: S608 - fixed names
+        {"d": day} if has_existing else None,
+    )
+
+
+@dataclass
+class Withdrawal:
+    """What a source-day publish must withdraw: ``own`` (the day's ``version_seq`` values and
+    their complaint ids) and ``flipped`` (complaints whose flag turned on today, with the key of
+    their latest rahasia version and the days their earlier versions can be in)."""
+
+    own_seqs: pa.Array
+    own_ids: pa.Array
+    flipped: pa.Table
+
+    @classmethod
+    def find(cls, con: duckdb.DuckDBPyConnection, day: date, has_existing: bool) -> Withdrawal:
+        find_marks(con, day, has_existing)
+        own = con.sql(
+            f"""SELECT v.version_seq, v.complaint_id FROM new_h v JOIN marks m USING (complaint_id)
+            WHERE {_BEFORE} AND {_HAS_TEXT}"""  # noqa: S608 - constants only
+        ).to_arrow_table()
+        flipped = pa.table(
+            {
+                "complaint_id": pa.array([], pa.string()),
+                "first_seen_day": pa.array([], pa.date32()),
+                "last_seen_day": pa.array([], pa.date32()),
+            }
+        )
+        if has_existing:
+            flipped = con.sql(
+                """SELECT m.*, e.first_seen_day, e.last_seen_day FROM marks m
+                JOIN existing e USING (complaint_id) WHERE NOT coalesce(e.is_rahasia, false)"""
+            ).to_arrow_table()
+        return cls(
+            own.column("version_seq").combine_chunks(),
+            pc.unique(own.column("complaint_id").combine_chunks()),
+            flipped,
+        )
+
+    def __bool__(self) -> bool:
+        return len(self.own_seqs) > 0 or self.flipped.num_rows > 0
+
+    def other_days(self, storage: Storage, source_id: str, day: date) -> list[str]:
+        """The source's history files of other days that can hold a flipped complaint's
+        earlier versions (between its first and last seen day)."""
+        if not self.flipped.num_rows:
+            return []
+        first = pc.min(self.flipped["first_seen_day"]).as_py()
+        last = pc.max(self.flipped["last_seen_day"]).as_py()
+        files = []
+        for f in storage.list_files(f"{layout.HISTORY}/source_id={source_id}"):
+            seen = layout.partition_values(f).get("day")
+            if f.endswith(".parquet") and seen and first.isoformat() <= seen <= last.isoformat():
+                if seen != day.isoformat():
+                    files.append(f)
+        return files
+
+    def earlier_seqs(self, con: duckdb.DuckDBPyConnection, history: pa.Table) -> pa.Table:
+        """``(version_seq, complaint_id)`` of one other day's history rows to withdraw."""
+        con.register("_withdraw_h", history)
+        con.register("_withdraw_m", self.flipped)
+        try:
+            return con.sql(
+                f"""SELECT v.version_seq, v.complaint_id FROM _withdraw_h v
+                JOIN _withdraw_m m USING (complaint_id) WHERE {_BEFORE} AND {_HAS_TEXT}"""  # noqa: S608 - constants only
+            ).to_arrow_table()
+        finally:
+            con.unregister("_withdraw_h")
+            con.unregister("_withdraw_m")
+
+
+def null_text(history: pa.Table, seqs: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """History rows with the title and body of the given ``version_seq`` values nulled."""
+    if isinstance(seqs, pa.ChunkedArray):
+        seqs = seqs.combine_chunks()
+    hit = pc.is_in(history["version_seq"], value_set=seqs.cast(pa.int32()))
+    for name in ("title", "body"):
+        i = history.schema.get_field_index(name)
+        column = history[name]
+        nulls = pa.scalar(None, column.type)
+        history = history.set_column(i, history.schema.field(i), pc.if_else(hit, nulls, column))
+    return history
+
+
+def rewrite_history_days(
+    storage: Storage,
+    con: duckdb.DuckDBPyConnection,
+    withdrawal: Withdrawal,
+    files: Iterable[str],
+) -> dict[str, tuple[pa.Table, pa.Array, int]]:
+    """For each other day's history file holding text to withdraw: its new table, the
+    complaint ids withdrawn there (for that day's raw file) and the versions withdrawn."""
+    ids = withdrawal.flipped["complaint_id"]
+    out = {}
+    for f in files:
+        held = storage.read_parquet(f, columns=["complaint_id"])["complaint_id"]
+        if not pc.any(pc.is_in(held, value_set=ids)).as_py():
+            continue
+        history = storage.read_parquet(f)
+        rows = withdrawal.earlier_seqs(con, history)
+        if rows.num_rows:
+            out[f] = (
+                null_text(history, rows["version_seq"]),
+                pc.unique(rows["complaint_id"].combine_chunks()),
+                rows.num_rows,
+            )
+    return out

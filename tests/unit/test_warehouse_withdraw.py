@@ -1,0 +1,229 @@
+"""A complaint marked rahasia after it was received: its earlier versions lose their text.
+
+DOMAIN.md: a rahasia complaint's text never leaves the institution. The rule
+(``warehouse.withdraw``): a version that comes before one of its complaint's rahasia versions
+holds no text, in history and in the raw layer, whichever day it was published on.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pyarrow as pa
+import pytest
+from test_privacy import SIMPEL, _raw
+from test_warehouse_support import (
+    MON,
+    SOURCE,
+    THU,
+    TUE,
+    WED,
+    assert_current_is_latest_history,
+    by_id,
+    quarantine,
+    run,
+    ts,
+    version,
+    versions,
+)
+
+from complaints.privacy import RawText, pseudonymise
+from complaints.warehouse import layout
+
+#: the raw layer as the tests' source sends it: the id, a status, two text columns
+RAW_TEXT = RawText(id_columns=("id_aduan",), kept=frozenset({"_row", "id_aduan", "status"}))
+
+
+def raw_rows(rows: list[dict]) -> pa.Table:
+    return pa.table(
+        {
+            "_row": list(range(len(rows))),
+            "id_aduan": [f" {r['complaint_id']} " for r in rows],  # mapped trimmed
+            "status": [r["status"] for r in rows],
+            "judul": [None if r["is_rahasia"] else r["title"] for r in rows],
+            "catatan": [None if r["is_rahasia"] else "catatan " + r["body"] for r in rows],
+        }
+    )
+
+
+def publish(wh, day, rows, run_id, raw_text=RAW_TEXT):
+    return wh.publish_source_day(
+        SOURCE,
+        day,
+        raw=raw_rows(rows),
+        versions=versions(rows),
+        quarantine=quarantine(SOURCE, day, 0, run_id),
+        run=run(SOURCE, day, run_id, len(rows)),
+        raw_text=raw_text,
+    )
+
+
+def history(wh, day) -> list[tuple]:
+    """(complaint_id, version_seq, title, body) of one day's history."""
+    rows = wh.storage.read_parquet(layout.day_file(layout.HISTORY, SOURCE, day)).to_pylist()
+    return sorted((r["complaint_id"], r["version_seq"], r["title"], r["body"]) for r in rows)
+
+
+def raw_text(wh, day) -> list[tuple]:
+    """(complaint_id, judul, catatan, status) of one day's raw rows."""
+    rows = wh.storage.read_parquet(layout.day_file(layout.RAW, SOURCE, day)).to_pylist()
+    return sorted((r["id_aduan"].strip(), r["judul"], r["catatan"], r["status"]) for r in rows)
+
+
+def test_flag_turned_on_withdraws_the_text_of_earlier_days(wh):
+    publish(wh, MON, [version("A", "received", ts(MON)), version("B", "received", ts(MON))], "m")
+    publish(wh, TUE, [version("A", "verified", ts(TUE))], "t")
+    keep_tue = wh.storage.read_parquet(layout.day_file(layout.HISTORY, SOURCE, TUE))
+    done = publish(wh, WED, [version("A", "in_process", ts(WED), rahasia=True)], "w")
+
+    assert done["versions_text_withdrawn"] == 2
+    assert history(wh, MON) == [
+        ("A", 0, None, None),
+        ("B", 1, "Jalan rusak", "isi B received"),  # another complaint keeps its text
+    ]
+    assert history(wh, TUE) == [("A", 0, None, None)]
+    assert raw_text(wh, MON) == [
+        ("A", None, None, "received"),  # the status is not text: it stays
+        ("B", "Jalan rusak", "catatan isi B received", "received"),
+    ]
+    assert raw_text(wh, TUE) == [("A", None, None, "verified")]
+    # only the text changed: every other column of the rewritten day is as it was
+    now = wh.storage.read_parquet(layout.day_file(layout.HISTORY, SOURCE, TUE))
+    assert now.drop_columns(["title", "body"]).equals(keep_tue.drop_columns(["title", "body"]))
+    con = wh.connect()
+    texts = con.sql(
+        "select count(*) from complaint_history where complaint_id = 'A' "
+        "and (title is not null or body is not null)"
+    ).fetchall()
+    assert texts == [(0,)]
+    assert by_id(wh)["A"]["is_rahasia"] is True
+    assert_current_is_latest_history(wh)
+
+
+def test_a_complaint_rahasia_from_the_start_rewrites_no_earlier_day(wh):
+    publish(wh, MON, [version("A", "received", ts(MON), rahasia=True)], "m")
+    mon = layout.day_file(layout.HISTORY, SOURCE, MON)
+    before = (wh.storage.path(mon).stat().st_ino, wh.storage.path(mon).read_bytes())
+    done = publish(wh, TUE, [version("A", "verified", ts(TUE), rahasia=True)], "t")
+    assert done["versions_text_withdrawn"] == 0
+    assert (wh.storage.path(mon).stat().st_ino, wh.storage.path(mon).read_bytes()) == before
+
+
+def test_versions_before_a_rahasia_one_the_same_day_lose_their_text(wh):
+    rows = [
+        version("A", "received", ts(MON, 8)),
+        version("A", "verified", ts(MON, 10), rahasia=True),
+        version("A", "in_process", ts(MON, 9)),  # delivered last, but before the flag
+        version("B", "received", ts(MON, 8)),
+    ]
+    done = publish(wh, MON, rows, "m")
+    assert done["versions_text_withdrawn"] == 2
+    assert history(wh, MON) == [
+        ("A", 0, None, None),
+        ("A", 1, None, None),
+        ("A", 2, None, None),
+        ("B", 3, "Jalan rusak", "isi B received"),
+    ]
+    assert [r[:3] for r in raw_text(wh, MON)] == [
+        ("A", None, None),
+        ("A", None, None),
+        ("A", None, None),
+        ("B", "Jalan rusak", "catatan isi B received"),
+    ]
+    assert_current_is_latest_history(wh)
+
+
+def test_text_after_the_flag_was_taken_off_stays(wh):
+    publish(wh, MON, [version("A", "received", ts(MON))], "m")
+    publish(wh, TUE, [version("A", "verified", ts(TUE), rahasia=True)], "t")
+    publish(wh, WED, [version("A", "in_process", ts(WED), title="Sudah boleh publik")], "w")
+    assert history(wh, MON) == [("A", 0, None, None)]
+    assert history(wh, WED) == [("A", 0, "Sudah boleh publik", "isi A in_process")]
+    assert by_id(wh)["A"]["title"] == "Sudah boleh publik"
+    # and the flag set again: only what came before the new rahasia version goes
+    done = publish(wh, THU, [version("A", "followed_up", ts(THU), rahasia=True)], "h")
+    assert done["versions_text_withdrawn"] == 1
+    assert history(wh, WED) == [("A", 0, None, None)]
+    assert_current_is_latest_history(wh)
+
+
+def test_a_late_rahasia_version_withdraws_only_what_came_before_it(wh):
+    """The order is the merge's (updated_at first): a rahasia version updated between two
+    earlier-published versions takes the text of the first only."""
+    publish(wh, MON, [version("A", "received", ts(MON))], "m")
+    publish(wh, TUE, [version("A", "verified", ts(TUE))], "t")
+    late = version("A", "received", ts(MON, 12), rahasia=True)
+    done = publish(wh, WED, [late], "w")
+    assert done["versions_text_withdrawn"] == 1
+    assert history(wh, MON) == [("A", 0, None, None)]
+    assert history(wh, TUE) == [("A", 0, "Jalan rusak", "isi A verified")]
+    assert by_id(wh)["A"]["title"] == "Jalan rusak"  # the current version is after the flag
+    assert_current_is_latest_history(wh)
+
+
+@pytest.mark.parametrize("rerun", [False, True], ids=["backfill", "rerun"])
+def test_a_backfilled_or_rerun_day_before_the_flag_is_written_without_text(wh, rerun):
+    if rerun:
+        publish(wh, MON, [version("A", "received", ts(MON))], "m")
+    publish(wh, WED, [version("A", "verified", ts(WED), rahasia=True)], "w")
+    done = publish(wh, MON, [version("A", "received", ts(MON))], "m2")
+    assert done["versions_text_withdrawn"] == 1
+    assert history(wh, MON) == [("A", 0, None, None)]
+    assert raw_text(wh, MON) == [("A", None, None, "received")]
+    assert by_id(wh)["A"]["is_rahasia"] is True
+    assert_current_is_latest_history(wh)
+
+
+def test_without_raw_text_history_still_loses_it(wh):
+    publish(wh, MON, [version("A", "received", ts(MON))], "m", raw_text=None)
+    publish(wh, TUE, [version("A", "verified", ts(TUE), rahasia=True)], "t", raw_text=None)
+    assert history(wh, MON) == [("A", 0, None, None)]
+    assert raw_text(wh, MON)[0][1] == "Jalan rusak"  # nothing says where the raw text is
+
+
+def test_the_withdrawal_is_part_of_the_day_s_transaction(wh, monkeypatch):
+    """A publish that fails after the merge leaves every earlier day as it was."""
+    from complaints.warehouse import publish as publish_module
+
+    publish(wh, MON, [version("A", "received", ts(MON))], "m")
+    mon = wh.storage.read_parquet(layout.day_file(layout.HISTORY, SOURCE, MON))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(publish_module, "_rewrite", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        publish(wh, TUE, [version("A", "verified", ts(TUE), rahasia=True)], "t")
+    assert wh.storage.read_parquet(layout.day_file(layout.HISTORY, SOURCE, MON)).equals(mon)
+    assert not wh.storage.exists(layout.day_file(layout.HISTORY, SOURCE, TUE))
+
+
+def test_raw_text_of_a_mapping_finds_the_columns_pseudonymise_treats_as_text():
+    mapping = SimpleNamespace(columns=SIMPEL.columns, booleans=SIMPEL.booleans)
+    raw = pseudonymise(
+        _raw(catatan=["telp 0812 3456 7890", "biasa"], jumlah=[1, 2]), mapping, b"k" * 32
+    )
+    text = RawText.of(mapping)
+    assert text.withdraw(raw, pa.array(["T-9"])) is None
+    out = text.withdraw(raw, pa.array(["T-1"]))
+    first, second = out.slice(0, 1).to_pylist()[0], out.slice(1, 1).to_pylist()[0]
+    assert (first["judul"], first["isi"], first["catatan"]) == (None, None, None)
+    assert (first["no_tiket"], first["status"], first["rahasia"]) == ("T-1", "Baru", "tidak")
+    assert first["jumlah"] == 1 and first["reporter_key"] is not None
+    assert second == raw.slice(1, 1).to_pylist()[0]
+    without_id = raw.drop_columns(["no_tiket"])
+    assert text.withdraw(without_id, pa.array(["T-1"])) is None
+
+
+def test_raw_text_of_every_registry_mapping_reads_the_mapper_s_id_and_withdraws_free_text():
+    from complaints.config import INCLUDE_DIR
+    from complaints.registry.loader import load_mappings
+
+    mappings, _, problems = load_mappings(INCLUDE_DIR / "registry" / "mappings.yaml")
+    assert not problems and mappings
+    for name, mapping in mappings.items():
+        text = RawText.of(mapping)
+        assert text.id_columns == tuple(mapping.column_candidates("complaint_id")), name
+        for field in ("title", "body"):
+            assert not set(mapping.column_candidates(field)) & text.kept, (name, field)
+        assert set(mapping.column_candidates("status")) <= text.kept, name
