@@ -136,6 +136,12 @@ def test_ratings_flags_and_people(week):
     assert (rated == 5).sum() > (rated == 2).sum() and (rated == 1).sum() > 0
     assert week.loc[week["status"] != "closed", "rating"].isna().all()
     assert 0.01 < week["is_rahasia"].mean() < 0.12
+    # some complaints are marked rahasia by the admin at verification, never before
+    flags = week.groupby("complaint_id")["is_rahasia"]
+    marked = flags.transform("any") & ~flags.transform("all")
+    assert marked.any()
+    assert not week.loc[marked & week["is_rahasia"], "event"].eq("submitted").any()
+    assert week.loc[marked & ~week["is_rahasia"], "event"].eq("submitted").all()
     assert 0.08 < week["is_anonim"].mean() < 0.25
     assert week["reporter_nik"].str.fullmatch(r"\d{16}").all()
     assert week["reporter_nik"].str.startswith("32").all()

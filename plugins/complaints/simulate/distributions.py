@@ -72,6 +72,9 @@ P_NOT_CLOSED = 0.08
 P_COMPLETION_ON_TIME = 0.88
 P_RATED = 0.40
 P_RAHASIA = 0.05
+#: complaints received without the flag that the admin marks rahasia at verification (their
+#: earlier versions' text is withdrawn from the warehouse, ``complaints.warehouse.withdraw``)
+P_MARKED_RAHASIA = 0.01
 P_ANONIM = 0.15
 P_PENGAWASAN = 0.20
 

@@ -45,6 +45,7 @@ from complaints.simulate.distributions import (
     P_ANONIM,
     P_ARCHIVED,
     P_COMPLETION_ON_TIME,
+    P_MARKED_RAHASIA,
     P_NEVER_VERIFIED,
     P_NOT_CLOSED,
     P_PENGAWASAN,
@@ -354,7 +355,11 @@ def versions(
             & (Uv[:, U_PENGAWASAN] < P_PENGAWASAN),
             "category": category,
             "channel": np.asarray(CHANNELS)[_pick(Uv[:, U_CHANNEL], CHANNEL_P)],
-            "is_rahasia": Uv[:, U_RAHASIA] < P_RAHASIA,
+            "is_rahasia": (Uv[:, U_RAHASIA] < P_RAHASIA)
+            | (
+                (Uv[:, U_RAHASIA] < P_RAHASIA + P_MARKED_RAHASIA)
+                & (cols >= EVENTS.index("verified"))
+            ),
             "is_anonim": Uv[:, U_ANONIM] < P_ANONIM,
             "status": np.asarray(EVENT_STATUS)[cols],
             "event": np.asarray(EVENTS)[cols],
