@@ -40,10 +40,30 @@ import pyarrow.compute as pc
 from complaints.warehouse import layout
 from complaints.warehouse.storage import Storage
 
-#: the merge's version order, ``v`` before ``m``
-_BEFORE = "(v.updated_at, v.seen_day, v.version_seq) < (m.updated_at, m.seen_day, m.version_seq)"
-_HAS_TEXT = "(v.title IS NOT NULL OR v.body IS NOT NULL)"
-_LAST_SEQ = 2**31 - 1  # a current row's place in its day is unknown: after all of the day's
+#: a version's place in the merge's order, comparable as a whole
+_KEY = "struct_pack(u := {t}.updated_at, d := {t}.seen_day, s := {t}.version_seq)"
+#: the version ``v`` comes before its complaint's latest rahasia version ``m.mark`` and has text
+_BEFORE = _KEY.format(t="v") + " < m.mark AND (v.title IS NOT NULL OR v.body IS NOT NULL)"
+#: a current row's place in its day is unknown: after all of that day's versions
+_LAST_SEQ = 2**31 - 1
+#: each complaint's latest rahasia version known to the merge: the day's history ``new_h``, and
+#: ``existing`` current rows (when there are any) seen on another day
+_MARKS = f"""marks AS (
+  SELECT complaint_id, max(mark) AS mark FROM (
+    SELECT complaint_id, {_KEY.format(t="h")} AS mark FROM new_h h WHERE is_rahasia
+    {{existing}})
+  GROUP BY complaint_id)"""  # noqa: S608 - constants only
+_EXISTING_MARKS = f"""UNION ALL SELECT complaint_id, struct_pack(u := updated_at, d := seen_day,
+      s := {_LAST_SEQ}::INTEGER) FROM existing WHERE is_rahasia AND seen_day <> $d"""  # noqa: S608
+#: one query, two kinds of rows: the day's own versions to withdraw (``version_seq`` set) and
+#: the complaints whose flag turned on today (current row not rahasia; ``mark`` set)
+_FIND = f"""WITH {_MARKS}
+SELECT v.version_seq, v.complaint_id, NULL::DATE AS first_seen_day, NULL::DATE AS last_seen_day,
+  NULL AS mark
+FROM new_h v JOIN marks m USING (complaint_id) WHERE {_BEFORE}
+{{flips}}"""  # noqa: S608 - constants only
+_FLIPS = """UNION ALL SELECT NULL, m.complaint_id, e.first_seen_day, e.last_seen_day, m.mark
+FROM marks m JOIN existing e USING (complaint_id) WHERE NOT coalesce(e.is_rahasia, false)"""
 
 
 class RawText(Protocol):
@@ -54,26 +74,6 @@ class RawText(Protocol):
         """``table`` with the text of the complaints' rows nulled; None when no row matches."""
 
 
-def find_marks(con: duckdb.DuckDBPyConnection, day: date, has_existing: bool) -> None:
-    """The ``marks`` table: each complaint's latest rahasia version known to the merge (the
-    day's history ``new_h``, and ``existing`` current rows when there are any)."""
-    existing = (
-        f"""UNION ALL SELECT complaint_id, updated_at, seen_day, {_LAST_SEQ} FROM existing
-        WHERE is_rahasia AND seen_day <> $d"""  # noqa: S608 - constants only
-        if has_existing
-        else ""
-    )
-    con.execute(
-        f"""CREATE TEMP TABLE marks AS
-        SELECT * FROM (
-          SELECT complaint_id, updated_at, seen_day, version_seq FROM new_h WHERE is_rahasia
-          {existing})
-        QUALIFY row_number() OVER (PARTITION BY complaint_id
-          ORDER BY updated_at DESC, seen_day DESC, version_seq DESC) = 1""",  # noqa: S608 - fixed names
-        {"d": day} if has_existing else None,
-    )
-
-
 @dataclass
 class Withdrawal:
     """What a source-day publish must withdraw: ``own`` (the day's ``version_seq`` values and
@@ -82,27 +82,17 @@ class Withdrawal:
 
     own_seqs: pa.Array
     own_ids: pa.Array
-    flipped: pa.Table
+    flipped: pa.Table  # complaint_id, first_seen_day, last_seen_day, mark
 
     @classmethod
     def find(cls, con: duckdb.DuckDBPyConnection, day: date, has_existing: bool) -> Withdrawal:
-        find_marks(con, day, has_existing)
-        own = con.sql(
-            f"""SELECT v.version_seq, v.complaint_id FROM new_h v JOIN marks m USING (complaint_id)
-            WHERE {_BEFORE} AND {_HAS_TEXT}"""  # noqa: S608 - constants only
-        ).to_arrow_table()
-        flipped = pa.table(
-            {
-                "complaint_id": pa.array([], pa.string()),
-                "first_seen_day": pa.array([], pa.date32()),
-                "last_seen_day": pa.array([], pa.date32()),
-            }
+        """From the merge's ``new_h`` (and ``existing`` when ``has_existing``)."""
+        query = _FIND.format(
+            existing=_EXISTING_MARKS if has_existing else "", flips=_FLIPS if has_existing else ""
         )
-        if has_existing:
-            flipped = con.sql(
-                """SELECT m.*, e.first_seen_day, e.last_seen_day FROM marks m
-                JOIN existing e USING (complaint_id) WHERE NOT coalesce(e.is_rahasia, false)"""
-            ).to_arrow_table()
+        found = con.sql(query, params={"d": day} if has_existing else None).to_arrow_table()
+        own = found.filter(pc.is_valid(found["version_seq"]))
+        flipped = found.filter(pc.is_null(found["version_seq"])).drop_columns(["version_seq"])
         return cls(
             own.column("version_seq").combine_chunks(),
             pc.unique(own.column("complaint_id").combine_chunks()),
@@ -134,7 +124,7 @@ class Withdrawal:
         try:
             return con.sql(
                 f"""SELECT v.version_seq, v.complaint_id FROM _withdraw_h v
-                JOIN _withdraw_m m USING (complaint_id) WHERE {_BEFORE} AND {_HAS_TEXT}"""  # noqa: S608 - constants only
+                JOIN _withdraw_m m USING (complaint_id) WHERE {_BEFORE}"""  # noqa: S608 - constants only
             ).to_arrow_table()
         finally:
             con.unregister("_withdraw_h")
