@@ -203,9 +203,9 @@ def _withdraw_text(
         if has_raw:
             raw_ids[day] = (found.own_ids, True)
     earlier = found.other_days(storage, source_id, day)
-    for final, (history, ids, versions) in withdraw.rewrite_history_days(
+    for final, history, ids, versions in withdraw.rewrite_history_days(
         storage, merge.con, found, earlier
-    ).items():
+    ):
         _rewrite(tx, final, history, staged_already=False)
         withdrawn += versions
         seen = date.fromisoformat(layout.partition_values(final)["day"])

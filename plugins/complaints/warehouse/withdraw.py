@@ -28,7 +28,7 @@ and last seen day are read, so the look back costs nothing on a day without a fl
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -149,11 +149,11 @@ def rewrite_history_days(
     con: duckdb.DuckDBPyConnection,
     withdrawal: Withdrawal,
     files: Iterable[str],
-) -> dict[str, tuple[pa.Table, pa.Array, int]]:
-    """For each other day's history file holding text to withdraw: its new table, the
-    complaint ids withdrawn there (for that day's raw file) and the versions withdrawn."""
-    ids = withdrawal.flipped["complaint_id"]
-    out = {}
+) -> Iterator[tuple[str, pa.Table, pa.Array, int]]:
+    """Each other day's history file holding text to withdraw, one at a time: its path, its
+    new table, the complaint ids withdrawn there (for that day's raw file) and the versions
+    withdrawn. A file without a flipped complaint is read for its ids only."""
+    ids = withdrawal.flipped["complaint_id"].combine_chunks()
     for f in files:
         held = storage.read_parquet(f, columns=["complaint_id"])["complaint_id"]
         if not pc.any(pc.is_in(held, value_set=ids)).as_py():
@@ -161,9 +161,9 @@ def rewrite_history_days(
         history = storage.read_parquet(f)
         rows = withdrawal.earlier_seqs(con, history)
         if rows.num_rows:
-            out[f] = (
+            yield (
+                f,
                 null_text(history, rows["version_seq"]),
                 pc.unique(rows["complaint_id"].combine_chunks()),
                 rows.num_rows,
             )
-    return out
