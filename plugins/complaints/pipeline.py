@@ -250,9 +250,16 @@ def ingest_source(
         )
         if run_row["rows_read"] != run_row["rows_loaded"] + run_row["rows_quarantined"]:
             raise AssertionError(f"reconciliation broken for {source_id} {day}: {run_row}")
-        warehouse.publish_source_day(
+        published = warehouse.publish_source_day(
             source_id, day, run=run_row, raw_text=RawText.of(mapping), **stream.datasets()
         )
+        if published["versions_text_withdrawn"]:
+            log.info(
+                "source %s day %s: text withdrawn from %d version(s) of complaints marked rahasia",
+                source_id,
+                day,
+                published["versions_text_withdrawn"],
+            )
     return _public(run_row)
 
 

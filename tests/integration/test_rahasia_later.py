@@ -18,7 +18,7 @@ DAY2 = DAY + timedelta(days=1)
 SECRET = "Pungutan liar di loket 7 oleh petugas berkacamata"
 
 
-def test_text_of_a_complaint_marked_rahasia_the_next_day_leaves_the_warehouse(lapor):
+def test_text_of_a_complaint_marked_rahasia_the_next_day_leaves_the_warehouse(lapor, caplog):
     header = [*HEADER, "Catatan Internal"]
     first = good_row(1, **{"Isi Laporan": SECRET, "Catatan Internal": SECRET + " (cek)"})
     second = good_row(2, **{"Catatan Internal": "biasa"})
@@ -42,8 +42,10 @@ def test_text_of_a_complaint_marked_rahasia_the_next_day_leaves_the_warehouse(la
         },
     )
     lapor.drop_text("ekspor.csv", csv_text([marked], header), DAY2)
-    out = lapor.ingest(DAY2, as_of=datetime(2026, 10, 7, 1, tzinfo=UTC))
+    with caplog.at_level("INFO", logger="complaints.pipeline"):
+        out = lapor.ingest(DAY2, as_of=datetime(2026, 10, 7, 1, tzinfo=UTC))
     assert out.run["status"] == "published"
+    assert f"source {SOURCE_ID} day {DAY2}: text withdrawn from 1 version(s)" in caplog.text
 
     assert scan_paths([warehouse], [SECRET]) == []
     history = lapor.query(
