@@ -18,7 +18,9 @@ app = typer.Typer(
     add_completion=False,
 )
 runs_app = typer.Typer(help="Ingestion runs: what each source delivered, per day.")
-warehouse_app = typer.Typer(help="Warehouse upkeep: catalog, compaction, recovery.")
+warehouse_app = typer.Typer(
+    help="Warehouse upkeep: catalog, compaction, recovery, withdrawing rahasia text."
+)
 app.add_typer(runs_app, name="runs")
 app.add_typer(warehouse_app, name="warehouse")
 
@@ -166,6 +168,36 @@ def warehouse_recover() -> None:
 
     for line in Warehouse(Settings.from_env()).recover():
         typer.echo(line)
+
+
+@warehouse_app.command("withdraw-text")
+def warehouse_withdraw_text(
+    sources: Annotated[list[str] | None, typer.Argument(help="source ids; default: all")] = None,
+) -> None:
+    """Apply the rahasia rule to published history: versions before a complaint's rahasia
+    version lose their text (history and raw layer). Publishes keep it day by day; run this once
+    on a warehouse written before they did."""
+    from complaints.pipeline import registry_for
+    from complaints.privacy import RawText
+    from complaints.warehouse import Warehouse, layout
+
+    settings = Settings.from_env()
+    wh = Warehouse(settings)
+    registry = registry_for(settings)
+    known = {s.id for s in registry.sources}
+    published = [
+        d.split("=", 1)[1]
+        for d in wh.storage.list_dirs(layout.HISTORY)
+        if d.startswith("source_id=")
+    ]
+    total = 0
+    for source_id in sources or published:
+        raw_text = RawText.of(registry.mapping_for(source_id)) if source_id in known else None
+        done = wh.withdraw_text(source_id, raw_text)
+        total += done["versions_text_withdrawn"]
+        note = "" if raw_text else " (not in the registry: raw layer left as it is)"
+        typer.echo(f"{source_id}: {done['versions_text_withdrawn']} versions{note}")
+    typer.echo(f"text withdrawn from {total} versions")
 
 
 def main() -> None:

@@ -227,3 +227,48 @@ def test_raw_text_of_every_registry_mapping_reads_the_mapper_s_id_and_withdraws_
         for field in ("title", "body"):
             assert not set(mapping.column_candidates(field)) & text.kept, (name, field)
         assert set(mapping.column_candidates("status")) <= text.kept, name
+
+
+def _old_warehouse(wh, monkeypatch):
+    """A warehouse written before publishes withdrew text: A's day-1 text is still there."""
+    from complaints.warehouse.withdraw import Withdrawal
+
+    with monkeypatch.context() as m:
+        m.setattr(Withdrawal, "__bool__", lambda self: False)
+        publish(
+            wh, MON, [version("A", "received", ts(MON)), version("B", "received", ts(MON))], "m"
+        )
+        publish(wh, TUE, [version("A", "verified", ts(TUE), rahasia=True)], "t")
+        publish(wh, WED, [version("C", "received", ts(WED), rahasia=True)], "w")
+    assert history(wh, MON)[0] == ("A", 0, "Jalan rusak", "isi A received")
+
+
+def test_a_sweep_applies_the_rule_to_a_warehouse_written_before_it(wh, monkeypatch):
+    _old_warehouse(wh, monkeypatch)
+    done = wh.withdraw_text(SOURCE, RAW_TEXT)
+    assert (done["history_files"], done["versions_text_withdrawn"]) == (3, 1)
+    assert (done["files_written"], done["files_deleted"]) == (2, 0)  # MON's history and raw
+    assert history(wh, MON) == [("A", 0, None, None), ("B", 1, "Jalan rusak", "isi B received")]
+    assert raw_text(wh, MON)[0] == ("A", None, None, "received")
+    assert raw_text(wh, MON)[1][1] == "Jalan rusak"
+    # nothing left to do: a second sweep changes no file
+    files = layout.HISTORY, layout.RAW
+    before = {f: wh.storage.path(f).stat().st_ino for t in files for f in wh.storage.list_files(t)}
+    assert wh.withdraw_text(SOURCE, RAW_TEXT)["versions_text_withdrawn"] == 0
+    after = {f: wh.storage.path(f).stat().st_ino for t in files for f in wh.storage.list_files(t)}
+    assert after == before
+    assert wh.withdraw_text("kab-9999")["history_files"] == 0
+    assert_current_is_latest_history(wh)
+
+
+def test_the_withdraw_text_command_sweeps_every_published_source(wh, monkeypatch):
+    from typer.testing import CliRunner
+
+    from complaints.cli import app
+
+    _old_warehouse(wh, monkeypatch)
+    result = CliRunner().invoke(app, ["warehouse", "withdraw-text"])
+    assert result.exit_code == 0, result.output
+    assert f"{SOURCE}: 1 versions" in result.output
+    assert "text withdrawn from 1 versions" in result.output
+    assert history(wh, MON)[0] == ("A", 0, None, None)

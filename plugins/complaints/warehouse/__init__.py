@@ -120,6 +120,16 @@ class Warehouse:
             f"table-{name}", lambda tx: publish.stage_partition(tx, name, data, partition)
         )
 
+    def withdraw_text(self, source_id: str, raw_text: RawText | None = None) -> dict:
+        """Apply the rahasia rule to one source's whole history (``warehouse.withdraw``): every
+        version before one of its complaint's rahasia versions loses its text, in history and
+        (with ``raw_text``) the raw layer. Publishes keep the rule day by day; this is for a
+        warehouse written before they did. One transaction under the source's lock."""
+        layout.check_value(source_id)
+        return self._transaction(
+            f"source-{source_id}", lambda tx: publish.stage_withdraw_sweep(tx, source_id, raw_text)
+        )
+
     def compact(self, table: str | None = None) -> dict:
         names = [table] if table else self.tables()
         return _compact.compact(self.storage, names)

@@ -11,7 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from complaints import canonical, masking, tables
+from complaints import canonical, masking, scratchdb, tables
 from complaints.warehouse import current, layout, withdraw
 from complaints.warehouse.journal import Transaction
 from complaints.warehouse.rows import Rows, batches, read_ahead
@@ -203,9 +203,26 @@ def _withdraw_text(
         if has_raw:
             raw_ids[day] = (found.own_ids, True)
     earlier = found.other_days(storage, source_id, day)
-    for final, history, ids, versions in withdraw.rewrite_history_days(
-        storage, merge.con, found, earlier
-    ):
+    return withdrawn + _withdraw_earlier(
+        tx, merge.con, source_id, found, earlier, raw_text, raw_ids
+    )
+
+
+def _withdraw_earlier(
+    tx: Transaction,
+    con,
+    source_id: str,
+    found: withdraw.Withdrawal,
+    files: list[str],
+    raw_text: withdraw.RawText | None,
+    raw_ids: dict[date, tuple[pa.Array, bool]] | None = None,
+) -> int:
+    """Stage the given published history files that lose text, and their days' raw files
+    (plus ``raw_ids``: this transaction's own raw file); versions withdrawn."""
+    storage = tx.storage
+    raw_ids = dict(raw_ids or {})
+    withdrawn = 0
+    for final, history, ids, versions in withdraw.rewrite_history_days(storage, con, found, files):
         _rewrite(tx, final, history, staged_already=False)
         withdrawn += versions
         seen = date.fromisoformat(layout.partition_values(final)["day"])
@@ -221,6 +238,29 @@ def _withdraw_text(
         if table is not None:
             _rewrite(tx, final, table, staged_already)
     return withdrawn
+
+
+def stage_withdraw_sweep(
+    tx: Transaction, source_id: str, raw_text: withdraw.RawText | None
+) -> dict:
+    """Apply the rahasia rule (``withdraw``) to a source's whole history at once: for a
+    warehouse written before publishes kept it, or restored from an older copy."""
+    files = [
+        f
+        for f in tx.storage.list_files(f"{layout.HISTORY}/source_id={source_id}")
+        if f.endswith(".parquet")
+    ]
+    con = scratchdb.cursor()
+    try:
+        found = withdraw.history_marks(tx.storage, con, files)
+        withdrawn = _withdraw_earlier(tx, con, source_id, found, files, raw_text)
+    finally:
+        con.close()
+    return {
+        "source_id": source_id,
+        "history_files": len(files),
+        "versions_text_withdrawn": withdrawn,
+    }
 
 
 def to_arrow(table: pa.Table | pd.DataFrame) -> pa.Table:

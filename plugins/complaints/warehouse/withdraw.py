@@ -167,3 +167,26 @@ def rewrite_history_days(
                 pc.unique(rows["complaint_id"].combine_chunks()),
                 rows.num_rows,
             )
+
+
+def history_marks(
+    storage: Storage, con: duckdb.DuckDBPyConnection, files: Iterable[str]
+) -> Withdrawal:
+    """A ``Withdrawal`` of every complaint with a rahasia version in the given history files
+    (each complaint's latest one as its mark), for a sweep over a source's whole history."""
+    columns = ["complaint_id", "updated_at", "seen_day", "version_seq", "is_rahasia"]
+    parts = []
+    for f in files:
+        t = storage.read_parquet(f, columns=columns)
+        parts.append(t.filter(pc.fill_null(t["is_rahasia"], False)))
+    marks = pa.table({"complaint_id": pa.array([], pa.string())})
+    if parts:
+        con.register("_withdraw_r", pa.concat_tables(parts))
+        try:
+            marks = con.sql(
+                f"""SELECT complaint_id, max({_KEY.format(t="r")}) AS mark FROM _withdraw_r r
+                GROUP BY complaint_id"""  # noqa: S608 - constants only
+            ).to_arrow_table()
+        finally:
+            con.unregister("_withdraw_r")
+    return Withdrawal(pa.array([], pa.int32()), pa.array([], pa.string()), marks)
