@@ -24,6 +24,9 @@ rewrites the files in the same transaction):
 A complaint whose current row is already rahasia needs no look back: the versions before that
 row lost their text when it was published. Only the days between a flipped complaint's first
 and last seen day are read, so the look back costs nothing on a day without a flip.
+
+``history_marks`` serves the sweep (``Warehouse.withdraw_text``) that applies the rule to a
+source's whole history at once, for a warehouse written before publishes kept it.
 """
 
 from __future__ import annotations
