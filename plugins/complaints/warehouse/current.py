@@ -31,7 +31,7 @@ import pyarrow.dataset as ds
 from complaints import canonical, scratchdb
 from complaints.warehouse import layout
 from complaints.warehouse.storage import KeyedWriter, Storage
-from complaints.warehouse.withdraw import Withdrawal
+from complaints.warehouse.withdraw import Withdrawal, null_text_where
 
 DEFAULT_TZ = "Asia/Jakarta"
 #: rows per batch a merge query hands to the Parquet writer
@@ -46,12 +46,7 @@ def null_rahasia_text(table: pa.Table) -> pa.Table:
     """A rahasia complaint's title and body never leave the institution: set them to null."""
     if table.num_rows == 0:
         return table
-    secret = pc.fill_null(table["is_rahasia"], False)
-    for name in ("title", "body"):
-        i = table.schema.get_field_index(name)
-        col = table[name]
-        table = table.set_column(i, table.schema.field(i), pc.if_else(secret, None, col))
-    return table
+    return null_text_where(table, pc.fill_null(table["is_rahasia"], False))
 
 
 def by_month(batch: pa.RecordBatch) -> Iterator[tuple[str, pa.RecordBatch]]:

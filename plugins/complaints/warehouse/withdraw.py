@@ -134,17 +134,24 @@ class Withdrawal:
             con.unregister("_withdraw_m")
 
 
+def null_text_where(table: pa.Table, rows: pa.Array | pa.ChunkedArray) -> pa.Table:
+    """``table`` (history or current rows) with the title and body null where ``rows`` is
+    true."""
+    for name in ("title", "body"):
+        i = table.schema.get_field_index(name)
+        column = table[name]
+        nulls = pa.scalar(None, column.type)
+        table = table.set_column(i, table.schema.field(i), pc.if_else(rows, nulls, column))
+    return table
+
+
 def null_text(history: pa.Table, seqs: pa.Array | pa.ChunkedArray) -> pa.Table:
     """History rows with the title and body of the given ``version_seq`` values nulled."""
     if isinstance(seqs, pa.ChunkedArray):
         seqs = seqs.combine_chunks()
-    hit = pc.is_in(history["version_seq"], value_set=seqs.cast(pa.int32()))
-    for name in ("title", "body"):
-        i = history.schema.get_field_index(name)
-        column = history[name]
-        nulls = pa.scalar(None, column.type)
-        history = history.set_column(i, history.schema.field(i), pc.if_else(hit, nulls, column))
-    return history
+    return null_text_where(
+        history, pc.is_in(history["version_seq"], value_set=seqs.cast(pa.int32()))
+    )
 
 
 def rewrite_history_days(
