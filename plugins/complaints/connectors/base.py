@@ -187,10 +187,11 @@ class UpdatedTracker:
         """Take the values in; returns each as an instant (None: empty or not a date-time)."""
         moments: list[datetime | None] = []
         for value in values:
-            moment = None if value is None or value == "" else self.instant(value)
-            moments.append(moment)
             if value is None or value == "":
+                moments.append(None)
                 continue
+            moment = self.instant(value)
+            moments.append(moment)
             if moment is not None:
                 if self._best is None or moment > self._best:
                     self._best = moment

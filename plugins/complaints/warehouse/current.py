@@ -191,6 +191,12 @@ def source_files(storage: Storage, source_id: str) -> list[str]:
     return [f for f in files if storage.exists(f)]
 
 
+def history_files(storage: Storage, source_id: str) -> list[str]:
+    """Every complaint_history file of one source (one per day it was published)."""
+    folder = f"{layout.HISTORY}/source_id={source_id}"
+    return [f for f in storage.list_files(folder) if f.endswith(".parquet")]
+
+
 _COLS = ", ".join(canonical.FIELD_NAMES)
 _PUBLIC = ", ".join(
     f"CASE WHEN coalesce(v.is_rahasia, false) THEN NULL ELSE v.{c} END AS {c}"
@@ -357,9 +363,7 @@ class DayMerge:
             return []
         prefix = day_dir + "/"
         other = [
-            f
-            for f in self._storage.list_files(f"{layout.HISTORY}/source_id={self.source_id}")
-            if f.endswith(".parquet") and not f.startswith(prefix)
+            f for f in history_files(self._storage, self.source_id) if not f.startswith(prefix)
         ]
         if other:
             self._register("other_h", other, layout.history_schema())

@@ -202,7 +202,7 @@ def _withdraw_text(
         withdrawn += len(found.own_seqs)
         if has_raw:
             raw_ids[day] = (found.own_ids, True)
-    earlier = found.other_days(storage, source_id, day)
+    earlier = found.other_days(current.history_files(storage, source_id), day)
     return withdrawn + _withdraw_earlier(
         tx, merge.con, source_id, found, earlier, raw_text, raw_ids
     )
@@ -245,11 +245,7 @@ def stage_withdraw_sweep(
 ) -> dict:
     """Apply the rahasia rule (``withdraw``) to a source's whole history at once: for a
     warehouse written before publishes kept it, or restored from an older copy."""
-    files = [
-        f
-        for f in tx.storage.list_files(f"{layout.HISTORY}/source_id={source_id}")
-        if f.endswith(".parquet")
-    ]
+    files = current.history_files(tx.storage, source_id)
     con = scratchdb.cursor()
     try:
         found = withdraw.history_marks(tx.storage, con, files)

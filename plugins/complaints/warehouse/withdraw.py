@@ -105,20 +105,15 @@ class Withdrawal:
     def __bool__(self) -> bool:
         return len(self.own_seqs) > 0 or self.flipped.num_rows > 0
 
-    def other_days(self, storage: Storage, source_id: str, day: date) -> list[str]:
-        """The source's history files of other days that can hold a flipped complaint's
-        earlier versions (between its first and last seen day)."""
+    def other_days(self, files: Iterable[str], day: date) -> list[str]:
+        """Of a source's history files, those of other days that can hold a flipped
+        complaint's earlier versions (between its first and last seen day)."""
         if not self.flipped.num_rows:
             return []
-        first = pc.min(self.flipped["first_seen_day"]).as_py()
-        last = pc.max(self.flipped["last_seen_day"]).as_py()
-        files = []
-        for f in storage.list_files(f"{layout.HISTORY}/source_id={source_id}"):
-            seen = layout.partition_values(f).get("day")
-            if f.endswith(".parquet") and seen and first.isoformat() <= seen <= last.isoformat():
-                if seen != day.isoformat():
-                    files.append(f)
-        return files
+        first = pc.min(self.flipped["first_seen_day"]).as_py().isoformat()
+        last = pc.max(self.flipped["last_seen_day"]).as_py().isoformat()
+        seen_days = ((f, layout.partition_values(f).get("day", "")) for f in files)
+        return [f for f, seen in seen_days if first <= seen <= last and seen != day.isoformat()]
 
     def earlier_seqs(self, con: duckdb.DuckDBPyConnection, history: pa.Table) -> pa.Table:
         """``(version_seq, complaint_id)`` of one other day's history rows to withdraw."""
