@@ -175,8 +175,8 @@ def warehouse_withdraw_text(
     sources: Annotated[list[str] | None, typer.Argument(help="source ids; default: all")] = None,
 ) -> None:
     """Apply the rahasia rule to published history: versions before a complaint's rahasia
-    version lose their text (history and raw layer). Publishes keep it day by day; run this once
-    on a warehouse written before they did."""
+    version lose their text (history, raw layer), and so do its quarantined rows. Publishes keep
+    it day by day; run this once on a warehouse written before they did."""
     from complaints.pipeline import registry_for
     from complaints.privacy import RawText
     from complaints.warehouse import Warehouse, layout
@@ -190,14 +190,22 @@ def warehouse_withdraw_text(
         for d in wh.storage.list_dirs(layout.HISTORY)
         if d.startswith("source_id=")
     ]
-    total = 0
+    versions = quarantined = 0
     for source_id in sources or published:
         raw_text = RawText.of(registry.mapping_for(source_id)) if source_id in known else None
         done = wh.withdraw_text(source_id, raw_text)
-        total += done["versions_text_withdrawn"]
-        note = "" if raw_text else " (not in the registry: raw layer left as it is)"
-        typer.echo(f"{source_id}: {done['versions_text_withdrawn']} versions{note}")
-    typer.echo(f"text withdrawn from {total} versions")
+        versions += done["versions_text_withdrawn"]
+        quarantined += done["quarantined_text_withdrawn"]
+        note = (
+            ""
+            if raw_text
+            else " (not in the registry: raw layer left as it is, quarantined rows' raw nulled)"
+        )
+        typer.echo(
+            f"{source_id}: {done['versions_text_withdrawn']} versions, "
+            f"{done['quarantined_text_withdrawn']} quarantined rows{note}"
+        )
+    typer.echo(f"text withdrawn from {versions} versions and {quarantined} quarantined rows")
 
 
 def main() -> None:

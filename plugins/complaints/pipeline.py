@@ -253,12 +253,14 @@ def ingest_source(
         published = warehouse.publish_source_day(
             source_id, day, run=run_row, raw_text=RawText.of(mapping), **stream.datasets()
         )
-        if published["versions_text_withdrawn"]:
+        if published["versions_text_withdrawn"] or published["quarantined_text_withdrawn"]:
             log.info(
-                "source %s day %s: text withdrawn from %d version(s) of complaints marked rahasia",
+                "source %s day %s: text withdrawn from %d version(s) and %d quarantined row(s) "
+                "of complaints marked rahasia",
                 source_id,
                 day,
                 published["versions_text_withdrawn"],
+                published["quarantined_text_withdrawn"],
             )
     return _public(run_row)
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import logging
 import os
 import re
@@ -314,6 +315,22 @@ class RawText:
             for name, col in zip(table.column_names, table.columns, strict=True)
         ]
         return pa.Table.from_arrays(arrays, schema=table.schema)
+
+    def json_without_text(self, text: str) -> str | None:
+        """One quarantined row's ``raw`` JSON (``rawjson.records_json``, ``ensure_ascii``) with
+        the same columns' values null as ``withdraw``; None for a text that is not a JSON
+        object."""
+        try:
+            row = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(row, dict):
+            return None
+        kept = {
+            name: None if isinstance(value, str) and name not in self.kept else value
+            for name, value in row.items()
+        }
+        return json.dumps(kept, ensure_ascii=True, default=str)
 
 
 def _is_text(t: pa.DataType) -> bool:

@@ -7,6 +7,8 @@ holds no text, in history and in the raw layer, whichever day it was published o
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
 from types import SimpleNamespace
 
 import pyarrow as pa
@@ -30,6 +32,8 @@ from test_warehouse_support import (
 from complaints.privacy import RawText, pseudonymise
 from complaints.warehouse import layout
 
+SAT = MON - timedelta(days=2)
+
 #: the raw layer as the tests' source sends it: the id, a status, two text columns
 RAW_TEXT = RawText(id_columns=("id_aduan",), kept=frozenset({"_row", "id_aduan", "status"}))
 
@@ -46,16 +50,45 @@ def raw_rows(rows: list[dict]) -> pa.Table:
     )
 
 
-def publish(wh, day, rows, run_id, raw_text=RAW_TEXT):
+def quarantined_rows(day, run_id, ids: list[str]) -> pa.Table:
+    """Quarantine rows as the pipeline writes them: the raw row as JSON (``ensure_ascii``)."""
+    table = quarantine(SOURCE, day, len(ids), run_id)
+    texts = [
+        json.dumps(
+            {"id_aduan": f" {cid} ", "status": "??", "judul": f"Judul {cid} é", "catatan": None,
+             "jumlah": 3},
+            ensure_ascii=True,
+        )
+        for cid in ids
+    ]  # fmt: skip
+    table = table.set_column(4, "complaint_id", pa.array(ids, pa.string()))
+    return table.set_column(5, "raw", pa.array(texts, pa.string()))
+
+
+def publish(wh, day, rows, run_id, raw_text=RAW_TEXT, quarantined=()):
     return wh.publish_source_day(
         SOURCE,
         day,
         raw=raw_rows(rows),
         versions=versions(rows),
-        quarantine=quarantine(SOURCE, day, 0, run_id),
+        quarantine=quarantined_rows(day, run_id, list(quarantined)),
         run=run(SOURCE, day, run_id, len(rows)),
         raw_text=raw_text,
     )
+
+
+def quarantined(wh, day) -> list[tuple]:
+    """(complaint_id, the raw JSON as a dict) of one day's quarantine."""
+    rows = wh.storage.read_parquet(layout.day_file(layout.QUARANTINE, SOURCE, day)).to_pylist()
+    return sorted((r["complaint_id"], r["raw"] and json.loads(r["raw"])) for r in rows)
+
+
+def without_text(cid: str) -> dict:
+    return {"id_aduan": f" {cid} ", "status": "??", "judul": None, "catatan": None, "jumlah": 3}
+
+
+def with_text(cid: str) -> dict:
+    return {**without_text(cid), "judul": f"Judul {cid} é"}
 
 
 def history(wh, day) -> list[tuple]:
@@ -229,30 +262,102 @@ def test_raw_text_of_every_registry_mapping_reads_the_mapper_s_id_and_withdraws_
         assert set(mapping.column_candidates("status")) <= text.kept, name
 
 
+def test_the_day_s_quarantined_rows_of_a_complaint_rahasia_today_lose_their_text(wh):
+    publish(wh, MON, [version("C", "received", ts(MON), rahasia=True)], "m")
+    rows = [version("A", "verified", ts(TUE), rahasia=True), version("C", "verified", ts(TUE))]
+    done = publish(wh, TUE, rows, "t", quarantined=["A", "B", "C"])
+    assert done["quarantined_text_withdrawn"] == 2  # A: a rahasia version; C: its current row
+    assert quarantined(wh, TUE) == [
+        ("A", without_text("A")),  # the id, the status and the number stay
+        ("B", with_text("B")),
+        ("C", without_text("C")),
+    ]
+
+
+def test_quarantined_rows_of_a_complaint_marked_rahasia_later_lose_their_text(wh):
+    """Other days' quarantined rows go too, when the flag turns on: also for a complaint whose
+    earlier rows were all quarantined (it has no current row yet)."""
+    # two days before A was submitted (MON): not read
+    publish(wh, SAT, [], "s", quarantined=["A"])
+    publish(wh, MON, [version("A", "received", ts(MON))], "m", quarantined=["A", "B", "N"])
+    publish(wh, TUE, [version("B", "received", ts(MON))], "t", quarantined=["A"])
+    sat = layout.day_file(layout.QUARANTINE, SOURCE, SAT)
+    before = wh.storage.path(sat).stat().st_ino
+    marked = [
+        version("A", "verified", ts(WED), rahasia=True),
+        version("N", "verified", ts(WED), rahasia=True),
+    ]
+    done = publish(wh, WED, marked, "w")
+    assert done["quarantined_text_withdrawn"] == 3
+    assert quarantined(wh, MON) == [
+        ("A", without_text("A")),
+        ("B", with_text("B")),
+        ("N", without_text("N")),
+    ]
+    assert quarantined(wh, TUE) == [("A", without_text("A"))]
+    assert wh.storage.path(sat).stat().st_ino == before
+    assert quarantined(wh, SAT) == [("A", with_text("A"))]
+    # the flag already on: no other day's quarantine is read again
+    files = wh.storage.list_files(layout.QUARANTINE)
+    inodes = {f: wh.storage.path(f).stat().st_ino for f in files}
+    done = publish(wh, THU, [version("A", "in_process", ts(THU), rahasia=True)], "h")
+    assert done["quarantined_text_withdrawn"] == 0
+    assert {f: wh.storage.path(f).stat().st_ino for f in files} == inodes
+
+
+def test_without_raw_text_a_quarantined_row_loses_its_whole_raw(wh):
+    rows = [version("A", "verified", ts(MON), rahasia=True)]
+    publish(wh, MON, rows, "m", raw_text=None, quarantined=["A", "B"])
+    assert quarantined(wh, MON) == [("A", None), ("B", with_text("B"))]
+
+
+def test_a_quarantined_row_s_json_keeps_what_is_not_text():
+    text = RAW_TEXT.json_without_text(
+        json.dumps({"id_aduan": "A", "status": "x", "judul": "ti\u00e9", "n": 1.5, "b": True})
+    )
+    assert json.loads(text) == {"id_aduan": "A", "status": "x", "judul": None, "n": 1.5, "b": True}
+    assert text.isascii()
+    assert RAW_TEXT.json_without_text("not json") is None
+    assert RAW_TEXT.json_without_text('["a list"]') is None
+
+
 def _old_warehouse(wh, monkeypatch):
     """A warehouse written before publishes withdrew text: A's day-1 text is still there."""
     from complaints.warehouse.withdraw import Withdrawal
 
     with monkeypatch.context() as m:
         m.setattr(Withdrawal, "__bool__", lambda self: False)
+        m.setattr("complaints.warehouse.withdraw.marked", lambda *a: pa.array([], pa.string()))
+        m.setattr(
+            "complaints.warehouse.withdraw.quarantine_targets",
+            lambda *a: pa.table({"complaint_id": pa.array([], pa.string())}),
+        )
         publish(
-            wh, MON, [version("A", "received", ts(MON)), version("B", "received", ts(MON))], "m"
+            wh,
+            MON,
+            [version("A", "received", ts(MON)), version("B", "received", ts(MON))],
+            "m",
+            quarantined=["A", "B"],
         )
         publish(wh, TUE, [version("A", "verified", ts(TUE), rahasia=True)], "t")
         publish(wh, WED, [version("C", "received", ts(WED), rahasia=True)], "w")
     assert history(wh, MON)[0] == ("A", 0, "Jalan rusak", "isi A received")
+    assert quarantined(wh, MON)[0] == ("A", with_text("A"))
 
 
 def test_a_sweep_applies_the_rule_to_a_warehouse_written_before_it(wh, monkeypatch):
     _old_warehouse(wh, monkeypatch)
     done = wh.withdraw_text(SOURCE, RAW_TEXT)
     assert (done["history_files"], done["versions_text_withdrawn"]) == (3, 1)
-    assert (done["files_written"], done["files_deleted"]) == (2, 0)  # MON's history and raw
+    assert done["quarantined_text_withdrawn"] == 1
+    # MON's history, raw and quarantine
+    assert (done["files_written"], done["files_deleted"]) == (3, 0)
+    assert quarantined(wh, MON) == [("A", without_text("A")), ("B", with_text("B"))]
     assert history(wh, MON) == [("A", 0, None, None), ("B", 1, "Jalan rusak", "isi B received")]
     assert raw_text(wh, MON)[0] == ("A", None, None, "received")
     assert raw_text(wh, MON)[1][1] == "Jalan rusak"
     # nothing left to do: a second sweep changes no file
-    files = layout.HISTORY, layout.RAW
+    files = layout.HISTORY, layout.RAW, layout.QUARANTINE
     before = {f: wh.storage.path(f).stat().st_ino for t in files for f in wh.storage.list_files(t)}
     assert wh.withdraw_text(SOURCE, RAW_TEXT)["versions_text_withdrawn"] == 0
     after = {f: wh.storage.path(f).stat().st_ino for t in files for f in wh.storage.list_files(t)}
@@ -269,6 +374,6 @@ def test_the_withdraw_text_command_sweeps_every_published_source(wh, monkeypatch
     _old_warehouse(wh, monkeypatch)
     result = CliRunner().invoke(app, ["warehouse", "withdraw-text"])
     assert result.exit_code == 0, result.output
-    assert f"{SOURCE}: 1 versions" in result.output
-    assert "text withdrawn from 1 versions" in result.output
+    assert f"{SOURCE}: 1 versions, 1 quarantined rows" in result.output
+    assert "text withdrawn from 1 versions and 1 quarantined rows" in result.output
     assert history(wh, MON)[0] == ("A", 0, None, None)

@@ -191,9 +191,10 @@ def source_files(storage: Storage, source_id: str) -> list[str]:
     return [f for f in files if storage.exists(f)]
 
 
-def history_files(storage: Storage, source_id: str) -> list[str]:
-    """Every complaint_history file of one source (one per day it was published)."""
-    folder = f"{layout.HISTORY}/source_id={source_id}"
+def day_files(storage: Storage, table: str, source_id: str) -> list[str]:
+    """Every file of one source in a day-partitioned table (history, raw, quarantine: one per
+    day it was published with rows)."""
+    folder = f"{table}/source_id={source_id}"
     return [f for f in storage.list_files(folder) if f.endswith(".parquet")]
 
 
@@ -293,6 +294,8 @@ class DayMerge:
             ids = "SELECT complaint_id FROM new_h UNION SELECT complaint_id FROM old_day"
         con.execute(f"CREATE TEMP TABLE affected AS {ids}")  # noqa: S608 - fixed names
         has_existing = bool(self._current or rerun) and self._existing()
+        #: ``existing`` holds the affected complaints' current rows
+        self.has_existing = has_existing
         other = self._other_days(day, day_dir) if rerun else []
         sources = [0] + ([1] if other else []) + ([2] if has_existing else [])
         counts = "SELECT (SELECT count(*) FROM affected), (SELECT count(*) FROM new_h)"
@@ -363,7 +366,9 @@ class DayMerge:
             return []
         prefix = day_dir + "/"
         other = [
-            f for f in history_files(self._storage, self.source_id) if not f.startswith(prefix)
+            f
+            for f in day_files(self._storage, layout.HISTORY, self.source_id)
+            if not f.startswith(prefix)
         ]
         if other:
             self._register("other_h", other, layout.history_schema())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
@@ -156,7 +156,7 @@ def stage_source_day(
                     tx.delete(old)
             if not written[month]:
                 tx.delete(final)
-        withdrawn = _withdraw_text(tx, merge, day, raw_text, has_raw=rows.get(layout.RAW))
+        withdrawn = _withdraw_text(tx, merge, day, raw_text, rows)
     return {
         "source_id": source_id,
         "day": day.isoformat(),
@@ -168,7 +168,7 @@ def stage_source_day(
             layout.CURRENT: merge.new_rows,
         },
         "complaints_touched": merge.affected,
-        "versions_text_withdrawn": withdrawn,
+        **withdrawn,
         "current_partitions": merge.months,
     }
 
@@ -181,82 +181,129 @@ def _rewrite(tx: Transaction, final: str, table: pa.Table, staged_already: bool)
         tx.add_written(final, rows)
 
 
+class _Withdrawn:
+    """What one transaction withdraws (``withdraw``): the versions and quarantined rows, and per
+    day the complaint ids whose raw rows lose their text too (written last, by ``raw_layer``)."""
+
+    def __init__(self, tx: Transaction, source_id: str, raw_text: withdraw.RawText | None):
+        self.tx, self.source_id, self.raw_text = tx, source_id, raw_text
+        self.versions = 0
+        self.quarantined = 0
+        self._raw: dict[date, list[pa.Array]] = {}
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "versions_text_withdrawn": self.versions,
+            "quarantined_text_withdrawn": self.quarantined,
+        }
+
+    def history(self, con, found: withdraw.Withdrawal, files: list[str]) -> None:
+        """The given published history files' versions before a rahasia one."""
+        rewritten = withdraw.rewrite_history_days(self.tx.storage, con, found, files)
+        for final, history, ids, versions in rewritten:
+            _rewrite(self.tx, final, history, staged_already=False)
+            self.versions += versions
+            self._raw.setdefault(_day_of(final), []).append(ids)
+
+    def own_history(self, day: date, found: withdraw.Withdrawal) -> None:
+        """The staged day's own versions before a rahasia one."""
+        final = layout.day_file(layout.HISTORY, self.source_id, day)
+        history = self.tx.storage.read_parquet(self.tx.staged(final))
+        _rewrite(self.tx, final, withdraw.null_text(history, found.own_seqs), staged_already=True)
+        self.versions += len(found.own_seqs)
+        self._raw.setdefault(day, []).append(found.own_ids)
+
+    def quarantine(self, complaint_ids: pa.Array, files: list[str]) -> None:
+        """The given published quarantine files' rows of the complaints."""
+        rewritten = withdraw.rewrite_quarantine_days(
+            self.tx.storage, complaint_ids, self.raw_text, files
+        )
+        for final, table, ids in rewritten:
+            _rewrite(self.tx, final, table, staged_already=False)
+            self.quarantined += len(ids)
+            self._raw.setdefault(_day_of(final), []).append(ids)
+
+    def own_quarantine(self, day: date, marked: Callable[[pa.Array], pa.Array]) -> None:
+        """The staged day's quarantined rows of the complaints ``marked`` picks from their ids."""
+        final = layout.day_file(layout.QUARANTINE, self.source_id, day)
+        table = self.tx.storage.read_parquet(self.tx.staged(final))
+        ids = marked(pc.drop_null(table["complaint_id"]).combine_chunks())
+        found = withdraw.quarantined_without_text(table, ids, self.raw_text) if len(ids) else None
+        if found is not None:
+            _rewrite(self.tx, final, found[0], staged_already=True)
+            self.quarantined += len(found[1])
+            self._raw.setdefault(day, []).append(found[1])
+
+    def raw_layer(self, staged_day: date | None) -> None:
+        """The collected days' raw rows of their complaints without text (``staged_day``'s raw
+        file is this transaction's own)."""
+        if self.raw_text is None:
+            return
+        storage = self.tx.storage
+        for seen, ids in self._raw.items():
+            final = layout.day_file(layout.RAW, self.source_id, seen)
+            staged = seen == staged_day
+            path = self.tx.staged(final) if staged else final
+            if not storage.exists(path):
+                continue
+            table = self.raw_text.withdraw(storage.read_parquet(path), pa.concat_arrays(ids))
+            if table is not None:
+                _rewrite(self.tx, final, table, staged)
+
+
+def _day_of(final: str) -> date:
+    return date.fromisoformat(layout.partition_values(final)["day"])
+
+
 def _withdraw_text(
     tx: Transaction,
     merge: current.DayMerge,
     day: date,
     raw_text: withdraw.RawText | None,
-    has_raw: int | None,
-) -> int:
-    """Stage the history and raw files that lose text (``withdraw``); versions withdrawn."""
-    found = merge.withdrawal
-    if not found:
-        return 0
+    rows: dict[str, int],
+) -> dict[str, int]:
+    """Stage the history, raw and quarantine files that lose text with this day
+    (``withdraw``); the versions and quarantined rows withdrawn."""
     storage, source_id = tx.storage, merge.source_id
-    raw_ids: dict[date, tuple[pa.Array, bool]] = {}
-    withdrawn = 0
-    if len(found.own_seqs):
-        final = layout.day_file(layout.HISTORY, source_id, day)
-        history = storage.read_parquet(tx.staged(final))
-        _rewrite(tx, final, withdraw.null_text(history, found.own_seqs), staged_already=True)
-        withdrawn += len(found.own_seqs)
-        if has_raw:
-            raw_ids[day] = (found.own_ids, True)
-    earlier = found.other_days(current.history_files(storage, source_id), day)
-    return withdrawn + _withdraw_earlier(
-        tx, merge.con, source_id, found, earlier, raw_text, raw_ids
-    )
-
-
-def _withdraw_earlier(
-    tx: Transaction,
-    con,
-    source_id: str,
-    found: withdraw.Withdrawal,
-    files: list[str],
-    raw_text: withdraw.RawText | None,
-    raw_ids: dict[date, tuple[pa.Array, bool]] | None = None,
-) -> int:
-    """Stage the given published history files that lose text, and their days' raw files
-    (plus ``raw_ids``: this transaction's own raw file); versions withdrawn."""
-    storage = tx.storage
-    raw_ids = dict(raw_ids or {})
-    withdrawn = 0
-    for final, history, ids, versions in withdraw.rewrite_history_days(storage, con, found, files):
-        _rewrite(tx, final, history, staged_already=False)
-        withdrawn += versions
-        seen = date.fromisoformat(layout.partition_values(final)["day"])
-        if storage.exists(layout.day_file(layout.RAW, source_id, seen)):
-            raw_ids[seen] = (ids, False)
-    if raw_text is None:
-        return withdrawn
-    for seen, (ids, staged_already) in raw_ids.items():
-        final = layout.day_file(layout.RAW, source_id, seen)
-        table = raw_text.withdraw(
-            storage.read_parquet(tx.staged(final) if staged_already else final), ids
-        )
-        if table is not None:
-            _rewrite(tx, final, table, staged_already)
-    return withdrawn
+    done = _Withdrawn(tx, source_id, raw_text)
+    if rows[layout.QUARANTINE]:  # the day's rows of complaints rahasia today
+        done.own_quarantine(day, lambda ids: withdraw.marked(merge.con, ids, merge.has_existing))
+    files = current.day_files(storage, layout.QUARANTINE, source_id)
+    quarantined = withdraw.days_from(files, None, day)
+    if quarantined:  # other days' rows of complaints whose flag turned on today
+        targets = withdraw.quarantine_targets(merge.con, merge.has_existing)
+        if targets.num_rows:
+            first = pc.min(targets["from_day"]).as_py()
+            ids = targets["complaint_id"].combine_chunks()
+            done.quarantine(ids, withdraw.days_from(quarantined, first, day))
+    found = merge.withdrawal
+    if found:
+        if len(found.own_seqs):
+            done.own_history(day, found)
+        history = current.day_files(storage, layout.HISTORY, source_id)
+        done.history(merge.con, found, found.other_days(history, day))
+    done.raw_layer(day if rows.get(layout.RAW) else None)
+    return done.counts()
 
 
 def stage_withdraw_sweep(
     tx: Transaction, source_id: str, raw_text: withdraw.RawText | None
 ) -> dict:
     """Apply the rahasia rule (``withdraw``) to a source's whole history at once: for a
-    warehouse written before publishes kept it, or restored from an older copy."""
-    files = current.history_files(tx.storage, source_id)
+    warehouse written before publishes kept it, or restored from an older copy. Every
+    quarantined row of a complaint with a rahasia version loses its text too."""
+    files = current.day_files(tx.storage, layout.HISTORY, source_id)
+    done = _Withdrawn(tx, source_id, raw_text)
     con = scratchdb.cursor()
     try:
         found = withdraw.history_marks(tx.storage, con, files)
-        withdrawn = _withdraw_earlier(tx, con, source_id, found, files, raw_text)
+        done.history(con, found, files)
     finally:
         con.close()
-    return {
-        "source_id": source_id,
-        "history_files": len(files),
-        "versions_text_withdrawn": withdrawn,
-    }
+    quarantined = current.day_files(tx.storage, layout.QUARANTINE, source_id)
+    done.quarantine(found.flipped["complaint_id"].combine_chunks(), quarantined)
+    done.raw_layer(None)
+    return {"source_id": source_id, "history_files": len(files), **done.counts()}
 
 
 def to_arrow(table: pa.Table | pd.DataFrame) -> pa.Table:

@@ -25,8 +25,20 @@ A complaint whose current row is already rahasia needs no look back: the version
 row lost their text when it was published. Only the days between a flipped complaint's first
 and last seen day are read, so the look back costs nothing on a day without a flip.
 
+Quarantined rows have no place in the merge's order (their timestamps may be what failed), so
+for them the rule is wider: **a quarantined row of a complaint rahasia on its day, or marked
+rahasia later, holds no text** (``raw`` JSON values of the same columns as the raw layer's,
+and the raw-layer row it came from):
+
+- the day's own quarantined rows of complaints with a rahasia version that day or a rahasia
+  current row (``marked``);
+- other days' quarantined rows of complaints with a rahasia version today and no rahasia
+  current row (``quarantine_targets``: the flag turned on, or every earlier row of the
+  complaint was quarantined), from the day before it was submitted or first seen on.
+
 ``history_marks`` serves the sweep (``Warehouse.withdraw_text``) that applies the rule to a
-source's whole history at once, for a warehouse written before publishes kept it.
+source's whole history at once, for a warehouse written before publishes kept it (there, every
+quarantined row of a complaint with a rahasia version loses its text).
 """
 
 from __future__ import annotations
@@ -75,6 +87,9 @@ class RawText(Protocol):
 
     def withdraw(self, table: pa.Table, complaint_ids: pa.Array) -> pa.Table | None:
         """``table`` with the text of the complaints' rows nulled; None when no row matches."""
+
+    def json_without_text(self, text: str) -> str | None:
+        """A quarantined row's ``raw`` JSON with its text values null."""
 
 
 @dataclass
@@ -195,3 +210,86 @@ def history_marks(
         finally:
             con.unregister("_withdraw_r")
     return Withdrawal(pa.array([], pa.int32()), pa.array([], pa.string()), marks)
+
+
+_QUARANTINE_TARGETS = """SELECT h.complaint_id,
+  least(min(CAST(h.submitted_at AS DATE)) - 1, {first_seen}) AS from_day
+FROM new_h h {join} WHERE h.is_rahasia {not_yet} GROUP BY h.complaint_id"""
+
+
+def quarantine_targets(con: duckdb.DuckDBPyConnection, has_existing: bool) -> pa.Table:
+    """``(complaint_id, from_day)`` of the complaints whose quarantined rows of other days lose
+    their text with this day: those with a rahasia version today and no rahasia current row
+    (the flag turned on, or the complaint is new to current: its earlier rows may all have been
+    quarantined). A quarantined row has no place in the merge's order, so every day from the
+    day before the complaint was submitted (or first seen) on counts."""
+    query = _QUARANTINE_TARGETS.format(
+        first_seen="min(e.first_seen_day)" if has_existing else "NULL",
+        join="LEFT JOIN existing e USING (complaint_id)" if has_existing else "",
+        not_yet="AND NOT coalesce(e.is_rahasia, false)" if has_existing else "",
+    )
+    return con.sql(query).to_arrow_table()
+
+
+def days_from(files: Iterable[str], first: date | None, day: date) -> list[str]:
+    """Of a source's day files, those of days from ``first`` on (every day when None), other
+    than ``day``."""
+    after = first.isoformat() if first is not None else ""
+    seen_days = ((f, layout.partition_values(f).get("day", "")) for f in files)
+    return [f for f, seen in seen_days if seen >= after and seen != day.isoformat()]
+
+
+_MARKED = """SELECT complaint_id FROM {table} WHERE is_rahasia
+  AND complaint_id IN (SELECT complaint_id FROM _withdraw_q)"""
+
+
+def marked(con: duckdb.DuckDBPyConnection, complaint_ids: pa.Array, has_existing: bool) -> pa.Array:
+    """Of ``complaint_ids``, those with a rahasia version in the merge's ``new_h`` or (when
+    ``has_existing``) a rahasia current row in ``existing``."""
+    query = _MARKED.format(table="new_h")
+    if has_existing:
+        query += " UNION " + _MARKED.format(table="existing")
+    con.register("_withdraw_q", pa.table({"complaint_id": complaint_ids}))
+    try:
+        return pc.unique(con.sql(query).to_arrow_table()["complaint_id"].combine_chunks())
+    finally:
+        con.unregister("_withdraw_q")
+
+
+def quarantined_without_text(
+    table: pa.Table, complaint_ids: pa.Array, raw_text: RawText | None
+) -> tuple[pa.Table, pa.Array] | None:
+    """Quarantine rows of the given complaints without the text of their ``raw`` JSON (through
+    ``raw_text``; without it, their whole ``raw`` is nulled), and the complaint ids of the rows
+    that changed; None when none did."""
+    hit = pc.fill_null(pc.is_in(table["complaint_id"], value_set=complaint_ids), False)
+    if not pc.any(hit).as_py():
+        return None
+    old = table["raw"].to_pylist()
+    new = [
+        text if not withdrawn or text is None
+        else raw_text.json_without_text(text) if raw_text is not None
+        else None
+        for text, withdrawn in zip(old, hit.to_pylist(), strict=True)
+    ]  # fmt: skip
+    changed = pa.array([a != b for a, b in zip(old, new, strict=True)], pa.bool_())
+    if not pc.any(changed).as_py():
+        return None
+    i = table.schema.get_field_index("raw")
+    new_table = table.set_column(i, table.schema.field(i), pa.array(new, pa.string()))
+    return new_table, table["complaint_id"].combine_chunks().filter(changed)
+
+
+def rewrite_quarantine_days(
+    storage: Storage, complaint_ids: pa.Array, raw_text: RawText | None, files: Iterable[str]
+) -> Iterator[tuple[str, pa.Table, pa.Array]]:
+    """Each quarantine file holding a row of the given complaints with text, one at a time: its
+    path, its new table and the complaint ids of the rows withdrawn (one per row). A file
+    without one is read for its ids only."""
+    for f in files:
+        held = storage.read_parquet(f, columns=["complaint_id"])["complaint_id"]
+        if not pc.any(pc.is_in(held, value_set=complaint_ids)).as_py():
+            continue
+        found = quarantined_without_text(storage.read_parquet(f), complaint_ids, raw_text)
+        if found is not None:
+            yield f, *found
