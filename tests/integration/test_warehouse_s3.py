@@ -172,12 +172,12 @@ def test_derived_tables_compact_and_recover_on_s3(s3_settings):
 def test_text_of_a_complaint_marked_rahasia_later_is_withdrawn_on_s3(s3_settings, tmp_path):
     """The withdrawal reads and rewrites earlier days' files through the storage layer: on S3
     it leaves exactly what it leaves on a local folder, and the sweep finds nothing more."""
-    from test_warehouse_withdraw import RAW_TEXT, history, raw_text
+    from test_warehouse_withdraw import RAW_TEXT, history, quarantined, raw_text, without_text
     from test_warehouse_withdraw import publish as publish_with_raw_text
 
     def load(wh: Warehouse) -> None:
         rows = [version("A", "received", ts(MON)), version("B", "received", ts(MON))]
-        publish_with_raw_text(wh, MON, rows, "m")
+        publish_with_raw_text(wh, MON, rows, "m", quarantined=["A"])
         publish_with_raw_text(wh, TUE, [version("A", "verified", ts(TUE), rahasia=True)], "t")
 
     wh = Warehouse(s3_settings)
@@ -186,5 +186,7 @@ def test_text_of_a_complaint_marked_rahasia_later_is_withdrawn_on_s3(s3_settings
     load(local)
     assert history(wh, MON) == [("A", 0, None, None), ("B", 1, "Jalan rusak", "isi B received")]
     assert raw_text(wh, MON)[0] == ("A", None, None, "received")
+    assert quarantined(wh, MON) == [("A", without_text("A"))]
     assert fingerprint(wh.storage) == fingerprint(local.storage)
-    assert wh.withdraw_text(SOURCE, RAW_TEXT)["versions_text_withdrawn"] == 0
+    swept = wh.withdraw_text(SOURCE, RAW_TEXT)
+    assert (swept["versions_text_withdrawn"], swept["quarantined_text_withdrawn"]) == (0, 0)
