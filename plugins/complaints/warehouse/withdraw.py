@@ -164,6 +164,15 @@ def null_text(history: pa.Table, seqs: pa.Array | pa.ChunkedArray) -> pa.Table:
     )
 
 
+def files_holding(storage: Storage, files: Iterable[str], complaint_ids: pa.Array) -> Iterator[str]:
+    """Of the given files, those with a row of one of the complaints, found from their
+    ``complaint_id`` column alone."""
+    for f in files:
+        held = storage.read_parquet(f, columns=["complaint_id"])["complaint_id"]
+        if pc.any(pc.is_in(held, value_set=complaint_ids)).as_py():
+            yield f
+
+
 def rewrite_history_days(
     storage: Storage,
     con: duckdb.DuckDBPyConnection,
@@ -172,12 +181,8 @@ def rewrite_history_days(
 ) -> Iterator[tuple[str, pa.Table, pa.Array, int]]:
     """Each other day's history file holding text to withdraw, one at a time: its path, its
     new table, the complaint ids withdrawn there (for that day's raw file) and the versions
-    withdrawn. A file without a flipped complaint is read for its ids only."""
-    ids = withdrawal.flipped["complaint_id"].combine_chunks()
-    for f in files:
-        held = storage.read_parquet(f, columns=["complaint_id"])["complaint_id"]
-        if not pc.any(pc.is_in(held, value_set=ids)).as_py():
-            continue
+    withdrawn. A file without a flipped complaint is read for its ids only (``files_holding``)."""
+    for f in files_holding(storage, files, withdrawal.flipped["complaint_id"].combine_chunks()):
         history = storage.read_parquet(f)
         rows = withdrawal.earlier_seqs(con, history)
         if rows.num_rows:
@@ -285,11 +290,8 @@ def rewrite_quarantine_days(
 ) -> Iterator[tuple[str, pa.Table, pa.Array]]:
     """Each quarantine file holding a row of the given complaints with text, one at a time: its
     path, its new table and the complaint ids of the rows withdrawn (one per row). A file
-    without one is read for its ids only."""
-    for f in files:
-        held = storage.read_parquet(f, columns=["complaint_id"])["complaint_id"]
-        if not pc.any(pc.is_in(held, value_set=complaint_ids)).as_py():
-            continue
+    without one is read for its ids only (``files_holding``)."""
+    for f in files_holding(storage, files, complaint_ids):
         found = quarantined_without_text(storage.read_parquet(f), complaint_ids, raw_text)
         if found is not None:
             yield f, *found
