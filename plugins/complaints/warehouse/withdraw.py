@@ -268,20 +268,20 @@ def quarantined_without_text(
     ``raw_text``; without it, their whole ``raw`` is nulled), and the complaint ids of the rows
     that changed; None when none did."""
     hit = pc.fill_null(pc.is_in(table["complaint_id"], value_set=complaint_ids), False)
+    hit = pc.and_(hit, pc.is_valid(table["raw"])).combine_chunks()
     if not pc.any(hit).as_py():
         return None
-    old = table["raw"].to_pylist()
-    new = [
-        text if not withdrawn or text is None
-        else raw_text.json_without_text(text) if raw_text is not None
-        else None
-        for text, withdrawn in zip(old, hit.to_pylist(), strict=True)
-    ]  # fmt: skip
-    changed = pa.array([a != b for a, b in zip(old, new, strict=True)], pa.bool_())
-    if not pc.any(changed).as_py():
+    # only the matching rows are parsed: a rejected day's quarantine holds every row it read
+    old = table["raw"].filter(hit).to_pylist()
+    new = [raw_text.json_without_text(t) if raw_text else None for t in old]
+    if old == new:
         return None
+    raw = pc.replace_with_mask(table["raw"].combine_chunks(), hit, pa.array(new, pa.string()))
+    changed = pc.replace_with_mask(
+        hit, hit, pa.array([a != b for a, b in zip(old, new, strict=True)], pa.bool_())
+    )
     i = table.schema.get_field_index("raw")
-    new_table = table.set_column(i, table.schema.field(i), pa.array(new, pa.string()))
+    new_table = table.set_column(i, table.schema.field(i), raw)
     return new_table, table["complaint_id"].combine_chunks().filter(changed)
 
 
