@@ -179,6 +179,8 @@ def test_text_of_a_complaint_marked_rahasia_later_is_withdrawn_on_s3(s3_settings
         rows = [version("A", "received", ts(MON)), version("B", "received", ts(MON))]
         publish_with_raw_text(wh, MON, rows, "m", quarantined=["A"])
         publish_with_raw_text(wh, TUE, [version("A", "verified", ts(TUE), rahasia=True)], "t")
+        # no version of A that day: its rahasia current row is read from the source's files
+        publish_with_raw_text(wh, WED, [version("B", "verified", ts(WED))], "w", quarantined=["A"])
 
     wh = Warehouse(s3_settings)
     local = Warehouse(root=str(tmp_path / "local"))
@@ -187,6 +189,7 @@ def test_text_of_a_complaint_marked_rahasia_later_is_withdrawn_on_s3(s3_settings
     assert history(wh, MON) == [("A", 0, None, None), ("B", 1, "Jalan rusak", "isi B received")]
     assert raw_text(wh, MON)[0] == ("A", None, None, "received")
     assert quarantined(wh, MON) == [("A", without_text("A"))]
+    assert quarantined(wh, WED) == [("A", without_text("A"))]
     assert fingerprint(wh.storage) == fingerprint(local.storage)
     swept = wh.withdraw_text(SOURCE, RAW_TEXT)
     assert (swept["versions_text_withdrawn"], swept["quarantined_text_withdrawn"]) == (0, 0)

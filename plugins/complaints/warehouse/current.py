@@ -336,6 +336,14 @@ class DayMerge:
         )
         return self.con.sql("SELECT count(*) FROM existing").fetchall()[0][0] > 0
 
+    def current_view(self) -> str | None:
+        """``cur_all``, a view of every current row of the source before the day (None when it
+        has none): complaints the day brings no version of, such as its quarantined rows'."""
+        if not self._current:
+            return None
+        self._register("cur_all", self._current, layout.current_schema())
+        return "cur_all"
+
     def _holding_affected(self) -> list[str]:
         """The source's current files holding a row of an affected complaint, found from their
         ``complaint_id`` column alone: reading every column of every month file to keep the

@@ -267,7 +267,8 @@ def _withdraw_text(
     storage, source_id = tx.storage, merge.source_id
     done = _Withdrawn(tx, source_id, raw_text)
     if rows[layout.QUARANTINE]:  # the day's rows of complaints rahasia today
-        done.own_quarantine(day, lambda ids: withdraw.marked(merge.con, ids, merge.has_existing))
+        view = merge.current_view()
+        done.own_quarantine(day, lambda ids: withdraw.marked(merge.con, ids, view))
     files = current.day_files(storage, layout.QUARANTINE, source_id)
     quarantined = withdraw.days_from(files, None, day)
     if quarantined:  # other days' rows of complaints whose flag turned on today

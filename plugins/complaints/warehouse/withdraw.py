@@ -31,7 +31,7 @@ rahasia later, holds no text** (``raw`` JSON values of the same columns as the r
 and the raw-layer row it came from):
 
 - the day's own quarantined rows of complaints with a rahasia version that day or a rahasia
-  current row (``marked``);
+  current row, whether or not the day brings a version of them (``marked``);
 - other days' quarantined rows of complaints with a rahasia version today and no rahasia
   current row (``quarantine_targets``: the flag turned on, or every earlier row of the
   complaint was quarantined), from the day before it was submitted or first seen on.
@@ -248,12 +248,15 @@ _MARKED = """SELECT complaint_id FROM {table} WHERE is_rahasia
   AND complaint_id IN (SELECT complaint_id FROM _withdraw_q)"""
 
 
-def marked(con: duckdb.DuckDBPyConnection, complaint_ids: pa.Array, has_existing: bool) -> pa.Array:
-    """Of ``complaint_ids``, those with a rahasia version in the merge's ``new_h`` or (when
-    ``has_existing``) a rahasia current row in ``existing``."""
+def marked(
+    con: duckdb.DuckDBPyConnection, complaint_ids: pa.Array, current_view: str | None
+) -> pa.Array:
+    """Of ``complaint_ids``, those with a rahasia version in the merge's ``new_h`` or a rahasia
+    current row in ``current_view`` (the source's current rows before the day, when it has any:
+    a quarantined row's complaint often has no version that day, so no row in ``existing``)."""
     query = _MARKED.format(table="new_h")
-    if has_existing:
-        query += " UNION " + _MARKED.format(table="existing")
+    if current_view is not None:
+        query += " UNION " + _MARKED.format(table=current_view)
     con.register("_withdraw_q", pa.table({"complaint_id": complaint_ids}))
     try:
         return pc.unique(con.sql(query).to_arrow_table()["complaint_id"].combine_chunks())
