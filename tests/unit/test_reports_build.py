@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from complaints.reports import build_institution_report, build_reports, write_index
+from complaints.reports import build_institution_report, build_reports, data, write_index
 from complaints.reports.data import OVERDUE_COLUMNS
 from complaints.reports.sample import default_institutions, register, sample_frames
 
@@ -94,6 +94,28 @@ def test_pdf_headline_and_figures_match_the_metrics(built):
     assert re.search(r"Halaman 1 dari \d", flat)
     assert "Dibuat " in flat
     assert "hari tanpa data terbit" in flat or "setiap hari telah terbit" in flat
+
+
+def test_a_period_s_reports_share_one_read_of_the_runs_and_get_what_each_alone_gets(
+    con, monkeypatch
+):
+    """``build_reports`` passes one ``PeriodShared`` to every institution: the sources'
+    completeness is read once for the period, and each report's data is what it is alone."""
+    ids = [i["institution_id"] for i in _institutions()] + ["no-such-sources"]
+    alone = {i: data.load_institution(con, i, PERIOD, START) for i in ids[:-1]}
+    reads = []
+    real = data.completeness
+    monkeypatch.setattr(data, "completeness", lambda *a, **k: reads.append(a) or real(*a, **k))
+    shared = data.PeriodShared(con, PERIOD, START)
+    for i, d in alone.items():
+        together = data.load_institution(con, i, PERIOD, START, shared)
+        assert (together.completeness, together.rank_of) == (d.completeness, d.rank_of)
+    assert len(reads) == 1 and reads[0][-1] is not None  # one as-of date, every source
+    # the sample's institutions differ, so a slice of another's sources would show
+    assert alone["bpjs-kes"].completeness["days_missing"] == 1  # silent for a day
+    assert alone["dukcapil"].completeness["days_failed"] == 2
+    assert alone["kemendagri"].completeness["days_missing"] == 0
+    assert shared.completeness(reads[0][-1], ids[-1]).empty
 
 
 def test_week_period_label(con, tmp_path):

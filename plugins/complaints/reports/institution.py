@@ -169,11 +169,16 @@ def write_institution_xlsx(d: InstitutionData, ctx: dict, path: Path) -> Path:
 
 
 def build_institution_report(
-    con, institution_id: str, period: str, period_start: date, outbox: Path
+    con,
+    institution_id: str,
+    period: str,
+    period_start: date,
+    outbox: Path,
+    shared: data.PeriodShared | None = None,
 ) -> ReportFiles:
     """Build ``<outbox>/<period>/<start>/<id>/<id>_<period>_<start>.pdf`` and ``.xlsx``."""
     return render_institution_report(
-        data.load_institution(con, institution_id, period, period_start), outbox
+        data.load_institution(con, institution_id, period, period_start, shared), outbox
     )
 
 

@@ -43,11 +43,14 @@ def build_reports(
     failed: list[tuple[str, Exception]] = []
     started = time.perf_counter()
     ids = institutions_to_report(con, period, period_start)
+    shared = data.PeriodShared(con, period, period_start)
     if workers <= 1:
         for institution_id in ids:
             try:
                 built.append(
-                    build_institution_report(con, institution_id, period, period_start, outbox)
+                    build_institution_report(
+                        con, institution_id, period, period_start, outbox, shared
+                    )
                 )
             except Exception as exc:  # one bad institution must not stop the run
                 log.exception("report for %s %s %s failed", institution_id, period, period_start)
@@ -58,7 +61,7 @@ def build_reports(
             futures = {}
             for institution_id in ids:
                 try:
-                    d = data.load_institution(con, institution_id, period, period_start)
+                    d = data.load_institution(con, institution_id, period, period_start, shared)
                     futures[pool.submit(render_institution_report, d, outbox)] = institution_id
                 except Exception as exc:
                     log.exception("report for %s failed", institution_id)
