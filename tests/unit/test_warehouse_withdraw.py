@@ -276,8 +276,8 @@ def test_the_day_s_quarantined_rows_of_a_complaint_rahasia_today_lose_their_text
 
 def test_a_quarantined_row_of_a_rahasia_complaint_without_a_version_that_day_loses_text(wh):
     """The day brings no version of C: its rahasia current row is found in the source's files."""
-    publish(wh, MON, [version("C", "received", ts(MON), rahasia=True), version("K", "received",
-            ts(MON))], "m")  # fmt: skip
+    rows = [version("C", "received", ts(MON), rahasia=True), version("K", "received", ts(MON))]
+    publish(wh, MON, rows, "m")
     done = publish(wh, TUE, [version("D", "received", ts(TUE))], "t", quarantined=["C", "K", "U"])
     assert done["quarantined_text_withdrawn"] == 1
     assert quarantined(wh, TUE) == [
