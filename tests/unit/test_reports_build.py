@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from complaints.reports import build_institution_report, build_reports, data, write_index
 from complaints.reports.data import OVERDUE_COLUMNS
+from complaints.reports.national import load_national
 from complaints.reports.sample import default_institutions, register, sample_frames
 
 PERIOD, START = "month", date(2026, 10, 1)
@@ -99,8 +100,8 @@ def test_pdf_headline_and_figures_match_the_metrics(built):
 def test_a_period_s_reports_share_one_read_of_the_runs_and_get_what_each_alone_gets(
     con, monkeypatch
 ):
-    """``build_reports`` passes one ``PeriodShared`` to every institution: the sources'
-    completeness is read once for the period, and each report's data is what it is alone."""
+    """``build_reports`` passes one ``PeriodShared`` to every report: the sources' completeness
+    is read once for the period, and each report's data is what it is alone."""
     ids = [i["institution_id"] for i in _institutions()] + ["no-such-sources"]
     alone = {i: data.load_institution(con, i, PERIOD, START) for i in ids[:-1]}
     reads = []
@@ -110,7 +111,9 @@ def test_a_period_s_reports_share_one_read_of_the_runs_and_get_what_each_alone_g
     for i, d in alone.items():
         together = data.load_institution(con, i, PERIOD, START, shared)
         assert (together.completeness, together.rank_of) == (d.completeness, d.rank_of)
+    national = load_national(con, PERIOD, START, shared)  # the national report's silent sources
     assert len(reads) == 1 and reads[0][-1] is not None  # one as-of date, every source
+    assert set(national["silent"]["source_id"]) == {"bpjs-kes", "dukcapil"}
     # the sample's institutions differ, so a slice of another's sources would show
     assert alone["bpjs-kes"].completeness["days_missing"] == 1  # silent for a day
     assert alone["dukcapil"].completeness["days_failed"] == 2

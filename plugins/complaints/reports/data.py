@@ -196,7 +196,7 @@ def recipients(con, institution_id: str) -> list[str]:
 
 
 class PeriodShared:
-    """What every institution's report of one period reads alike, read once for all of them: the
+    """What every report of one period reads alike, read once for all of them: the
     completeness of every source (per as-of date; ``ingest_runs`` is one small file per
     source-day, so reading it took ~0.26 s of each report's ~0.34 s of queries) and the number
     of institutions per level. For one ``build_reports`` call, whose connection sees no new
@@ -207,13 +207,15 @@ class PeriodShared:
         self._completeness: dict[date | None, pd.DataFrame] = {}
         self._level_size: dict[str, int] = {}
 
-    def completeness(self, as_of: date | None, institution_id: str) -> pd.DataFrame:
-        """``completeness(...)`` of one institution's sources."""
+    def completeness(self, as_of: date | None, institution_id: str | None = None) -> pd.DataFrame:
+        """``completeness(...)``: of every source, or of one institution's."""
         if as_of not in self._completeness:
             self._completeness[as_of] = completeness(
                 self.con, self.period, self.period_start, as_of
             )
         every = self._completeness[as_of]
+        if institution_id is None:
+            return every
         return every[every["institution_id"] == institution_id].reset_index(drop=True)
 
     def level_size(self, level: str) -> int:

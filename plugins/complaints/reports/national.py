@@ -46,7 +46,9 @@ def _league(part: pd.DataFrame) -> dict:
     return {"top": rows[:LEAGUE_SIZE], "bottom": rows[-LEAGUE_SIZE:], "size": len(rows)}
 
 
-def load_national(con, period: str, period_start: date) -> dict:
+def load_national(
+    con, period: str, period_start: date, shared: data.PeriodShared | None = None
+) -> dict:
     if period not in data.PERIODS:
         raise ValueError(f"period must be one of {data.PERIODS}, not {period!r}")
     inst = data.institution_period(con, period, period_start)
@@ -70,7 +72,8 @@ def load_national(con, period: str, period_start: date) -> dict:
     as_of = pd.Timestamp(m["as_of"]).date() if m.get("as_of") is not None else None
     if as_of is None and not inst.empty:
         as_of = pd.Timestamp(inst["as_of"].max()).date()
-    comp = data.completeness(con, period, period_start, as_of)
+    shared = shared or data.PeriodShared(con, period, period_start)
+    comp = shared.completeness(as_of)
     return {
         "metrics": m,
         "institutions": inst,
@@ -193,9 +196,15 @@ def write_national_xlsx(n: dict, ctx: dict, path: Path) -> Path:
     return xlsx.save(wb, path, ctx["doc_title"])
 
 
-def build_national_report(con, period: str, period_start: date, outbox: Path) -> ReportFiles:
+def build_national_report(
+    con,
+    period: str,
+    period_start: date,
+    outbox: Path,
+    shared: data.PeriodShared | None = None,
+) -> ReportFiles:
     """Build ``<outbox>/<period>/<start>/nasional/nasional_<period>_<start>.pdf|.xlsx``."""
-    n = load_national(con, period, period_start)
+    n = load_national(con, period, period_start, shared)
     ctx = _context(n, period, period_start)
     folder = report_dir(outbox, period, period_start, NATIONAL_ID)
     stem = report_stem(NATIONAL_ID, period, period_start)

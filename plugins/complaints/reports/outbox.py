@@ -72,7 +72,7 @@ def build_reports(
                 except Exception as exc:
                     log.exception("report for %s failed", institution_id)
                     failed.append((institution_id, exc))
-    built.append(build_national_report(con, period, period_start, outbox))
+    built.append(build_national_report(con, period, period_start, outbox, shared))
     write_index(outbox)
     log.info(
         "built %d reports for %s %s in %.1f s", len(built), period, period_start,
