@@ -214,7 +214,8 @@ def test_recorded_counts_equal_gx_validating_the_same_batch(tmp_path):
     compared, missing = 0, {}
     for suite in SUITE_NAMES:
         gx_own = by_expectation(_stored(tmp_path / "validate", suite, run)["results"])
-        for key, result in by_expectation(_stored(tmp_path / "record", suite, run)["results"]).items():
+        recorded = by_expectation(_stored(tmp_path / "record", suite, run)["results"])
+        for key, result in recorded.items():
             if key not in gx_own:  # the rating bounds: GX sees them as the int64 column's
                 continue
             assert {k: result.get(k) for k in keys} == {k: gx_own[key].get(k) for k in keys}, key
