@@ -23,6 +23,14 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--b2-registry", default="small", choices=["small", "full"])
     p.add_argument("--b2-scale", type=float, default=1.0)
     p.add_argument(
+        "--b2-into",
+        type=int,
+        default=0,
+        help="B2's day published into the generated warehouse of this many rows (B3/B5's, "
+        "e.g. 100000000), linked file by file into each repeat's folder, instead of an empty "
+        "warehouse where every source has its first day (0, the default)",
+    )
+    p.add_argument(
         "--b5-rows",
         type=int,
         default=None,

@@ -366,8 +366,27 @@ def task_simulate_day(args: dict) -> dict:
     return meta
 
 
+def link_copy(src: Path, dst: Path) -> int:
+    """``dst`` as a copy of the warehouse ``src`` whose Parquet files are hard links (the
+    others, such as the DuckDB catalog, are copied); the files linked. A publish never changes
+    a Parquet file in place: it writes a new one under ``_staging/`` and renames it over the
+    old name, or deletes the name, so ``src`` stays as it was."""
+    linked = 0
+    for folder, _, names in os.walk(src):
+        target = dst / Path(folder).relative_to(src)
+        target.mkdir(parents=True, exist_ok=True)
+        for name in names:
+            if name.endswith(".parquet"):
+                os.link(Path(folder) / name, target / name)
+                linked += 1
+            else:
+                shutil.copy2(Path(folder) / name, target / name)
+    return linked
+
+
 def task_national_day(args: dict) -> dict:
-    """B2: complaints_daily with dag.test() (``airflow``) or a plain loop of ingest_source."""
+    """B2: complaints_daily with dag.test() (``airflow``) or a plain loop of ingest_source;
+    with ``into``, published into a linked copy of that generated warehouse."""
     import secrets
 
     from complaints.config import Settings
@@ -375,6 +394,8 @@ def task_national_day(args: dict) -> dict:
     cache, root = Path(args["cache"]), Path(args["root"])
     os.environ.update(_national_env(cache, root, Path(args["registry"])))
     settings = Settings.from_env()
+    if args.get("into"):  # outside the clock
+        link_copy(Path(args["into"]), Path(settings.warehouse))
     from complaints import pipeline
     from complaints.daily import day_summary
     from complaints.orchestration.local import load_dag, local_connections, prepare_airflow

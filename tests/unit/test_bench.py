@@ -371,3 +371,55 @@ def test_compare_picks_its_files_and_refuses_what_it_cannot_pair(tmp_path, capsy
     with pytest.raises(SystemExit):
         bench_main.main(["compare", "--results", str(empty)])
     assert "holds 0 results files, too few to compare" in capsys.readouterr().err
+
+
+def test_b2_into_a_big_warehouse_publishes_into_links_and_leaves_the_original(tmp_path):
+    """``--b2-into``: each repeat's warehouse is a linked copy of the generated one; a day
+    published into the copy replaces files there and changes nothing in the original."""
+    import hashlib
+    import os
+
+    import numpy as np
+
+    from bench import tasks_extra, whgen
+    from bench.worker import DAY, settings_for
+    from complaints import tables
+    from complaints.registry import load_registry
+    from complaints.warehouse import Warehouse
+
+    source = load_registry().source("prov-32")
+    src = tmp_path / "src"
+    writers: dict = {}
+    rng = np.random.default_rng(2)
+    whgen._write_months(src, source.id, whgen.complaints(source, 50_000, rng), writers)
+    for w in writers.values():
+        w.close()
+    (src / "catalog.duckdb").write_bytes(b"not parquet")
+
+    def digests(root):
+        return {
+            p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in root.rglob("*")
+            if p.is_file()
+        }
+
+    before = digests(src)
+    dst = tmp_path / "run" / "warehouse"
+    assert tasks_extra.link_copy(src, dst) == len(before) - 1
+    assert digests(dst) == before
+    assert not os.path.samefile(src / "catalog.duckdb", dst / "catalog.duckdb")
+
+    versions, updates = tasks_extra._day_versions(source, None, src, seed=3)
+    assert updates > 0
+    wh = Warehouse(settings_for(tmp_path / "run"), root=str(dst))
+    run = {"run_id": "bench-link", "status": "published", "rows_read": versions.num_rows,
+           "rows_loaded": versions.num_rows, "rows_quarantined": 0}  # fmt: skip
+    quarantine = tables.QUARANTINE_SCHEMA.empty_table()
+    published = wh.publish_source_day(
+        source.id, DAY, raw=None, versions=versions, quarantine=quarantine, run=run
+    )
+    assert published["current_partitions"]
+    after = digests(dst)
+    changed = [k for k in before if k.endswith(".parquet") and after.get(k) != before[k]]
+    assert changed  # the touched months were rewritten in the copy
+    assert digests(src) == before  # and the original is as it was
