@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from datetime import UTC, datetime
@@ -157,16 +158,25 @@ def b4(a, rows: list) -> None:
         )
 
 
+@functools.cache
+def generated_warehouse(total: int) -> tuple[Path, dict]:
+    """B3/B5's generated warehouse of ``total`` complaints (built once under ``var/bench``) and
+    its summary, with this version's catalog views and macros; once per run of the suite."""
+    from bench import whgen
+    from complaints.registry import load_registry
+
+    root = whgen.warehouse_root(total)
+    meta = whgen.build(root, total, load_registry().sources)
+    runner.run_task("catalog", {"warehouse": str(root)})
+    return root, meta
+
+
 def b3(a, rows: list) -> None:
     from bench import whgen
     from complaints.registry import load_registry
 
     reg = load_registry()
-    root = whgen.warehouse_root(a.warehouse_rows)
-    t0 = time.perf_counter()
-    meta = whgen.build(root, a.warehouse_rows, reg.sources)
-    runner.run_task("catalog", {"warehouse": str(root)})  # this version's views and macros
-    a._warehouse = (root, meta, time.perf_counter() - t0)
+    root, meta = generated_warehouse(a.warehouse_rows)
     weights = whgen.source_weights(reg.sources)
     inst = reg.sources[int(weights.argmax())].id
     args = {"warehouse": str(root), "institution": inst, "repeats": a.repeats}
@@ -206,11 +216,7 @@ def b5(a, rows: list) -> None:
     from complaints.registry import load_registry
 
     reg = load_registry()
-    if not hasattr(a, "_warehouse"):
-        root = whgen.warehouse_root(a.warehouse_rows)
-        meta = whgen.build(root, a.warehouse_rows, reg.sources)
-    else:
-        root, meta, _ = a._warehouse
+    root, meta = generated_warehouse(a.warehouse_rows)
     sid = reg.sources[int(whgen.source_weights(reg.sources).argmax())].id
 
     def big(r, i):
@@ -325,12 +331,7 @@ def b2(a, rows: list) -> None:
 
     into, into_text = None, "an empty warehouse: every source's first day"
     if a.b2_into:
-        from bench import whgen
-        from complaints.registry import load_registry
-
-        into = whgen.warehouse_root(a.b2_into)
-        meta = whgen.build(into, a.b2_into, load_registry().sources)
-        runner.run_task("catalog", {"warehouse": str(into)})  # this version's views
+        into, meta = generated_warehouse(a.b2_into)
         into_text = f"into a linked copy of the {meta['rows']:,}-complaint warehouse"
 
     def args(mode):

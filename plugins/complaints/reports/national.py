@@ -72,7 +72,8 @@ def load_national(
     as_of = pd.Timestamp(m["as_of"]).date() if m.get("as_of") is not None else None
     if as_of is None and not inst.empty:
         as_of = pd.Timestamp(inst["as_of"].max()).date()
-    shared = shared or data.PeriodShared(con, period, period_start)
+    if shared is None:
+        shared = data.PeriodShared(con, period, period_start)
     comp = shared.completeness(as_of)
     return {
         "metrics": m,
