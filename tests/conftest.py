@@ -29,3 +29,13 @@ def settings(tmp_path, monkeypatch):
     for name in ("COMPLAINTS_WAREHOUSE", "COMPLAINTS_OUTBOX", "COMPLAINTS_SOURCES_DIR"):
         monkeypatch.delenv(name, raising=False)
     return Settings.from_env()
+
+
+def pytest_configure(config):
+    """The upstream deprecations the embedded run hides (``local.UPSTREAM_WARNINGS``) are not
+    the tests' business either: one of them (Starlette's, a UserWarning) showed in the summary
+    whenever a test happened to be the first to import FastAPI's test client."""
+    from complaints.orchestration.local import UPSTREAM_WARNINGS
+
+    for message in UPSTREAM_WARNINGS:
+        config.addinivalue_line("filterwarnings", f"ignore:{message}")
