@@ -112,6 +112,7 @@ def ingest_source(
     Raises SourceError when the source cannot be read (after the connector's own retries);
     the failed attempt is recorded in ``ingest_runs`` first, so nothing goes unaccounted.
     """
+    from complaints.arrowpool import use_preferred_pool
     from complaints.connectors import SourceError, Window, open_connector
     from complaints.mapping import map_batch
     from complaints.privacy import RawText, install_log_redaction, load_key, pseudonymise
@@ -122,6 +123,7 @@ def ingest_source(
     from complaints.warehouse import Warehouse
 
     install_log_redaction()  # idempotent: secrets and NIK/phone/e-mail shapes never reach logs
+    use_preferred_pool()  # idempotent: jemalloc for the batches (complaints.arrowpool)
     settings = settings or Settings.from_env()
     registry = registry_for(settings)
     source = registry.source(source_id)
