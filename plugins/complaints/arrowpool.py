@@ -1,4 +1,4 @@
-"""Which allocator pyarrow's buffers come from in a process that ingests.
+"""Which allocator pyarrow's buffers come from in a process that ingests or publishes.
 
 pyarrow's default pool on Linux is mimalloc. An ingest allocates and frees ~1 GB per 1,000,000
 rows in batches of tens of MB; mimalloc gives freed pages back to the kernel at once, so the next

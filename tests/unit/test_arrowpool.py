@@ -46,9 +46,11 @@ needs_jemalloc = pytest.mark.skipif(
 )
 
 
-def _child(script: str, *args: str, pool: str | None = None) -> dict:
+def _child(
+    script: str, *args: str, pool: str | None = None, extra_path: Path | None = None
+) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
-    env["PYTHONPATH"] = str(ROOT / "plugins")
+    env["PYTHONPATH"] = os.pathsep.join(str(p) for p in (ROOT / "plugins", extra_path) if p)
     if pool is not None:
         env["ARROW_DEFAULT_MEMORY_POOL"] = pool
     out = subprocess.run(
@@ -102,3 +104,27 @@ def test_an_ingest_switches_its_process_to_jemalloc(settings, monkeypatch):
     assert found["before"] != "jemalloc"
     assert found["now"] == "jemalloc"
     assert found["status"] == "published"
+
+
+PUBLISH = """
+import datetime as dt, json, sys
+import pyarrow as pa
+from complaints.config import Settings
+from complaints.warehouse import Warehouse
+import test_warehouse_support as s
+before = pa.default_memory_pool().backend_name
+day = dt.date(2026, 10, 6)
+wh = Warehouse(Settings.from_env(), root=sys.argv[1])
+s.publish(wh, day, [s.version("c1", "verified", s.ts(day))], "r1")
+print(json.dumps({"before": before, "now": pa.default_memory_pool().backend_name,
+                  "current": [r["complaint_id"] for r in s.current(wh)]}))
+"""
+
+
+@needs_jemalloc
+def test_a_publish_alone_switches_its_process_to_jemalloc(settings, tmp_path):
+    """A backfill or a benchmark that publishes without ingesting allocates as an ingest does."""
+    found = _child(PUBLISH, str(tmp_path / "wh"), extra_path=ROOT / "tests" / "unit")
+    assert found["before"] != "jemalloc"
+    assert found["now"] == "jemalloc"
+    assert found["current"] == ["c1"]

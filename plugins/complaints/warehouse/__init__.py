@@ -14,6 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
+from complaints.arrowpool import use_preferred_pool
 from complaints.config import Settings
 from complaints.warehouse import catalog, layout, publish
 from complaints.warehouse import compact as _compact
@@ -75,6 +76,7 @@ class Warehouse:
         it is without one.
         """
         layout.check_value(source_id)
+        use_preferred_pool()  # as an ingest's process does (a backfill, a benchmark)
         _compact.upgrade_current_layout(self.storage, source_id)
         return self._transaction(
             f"source-{source_id}",
