@@ -3,9 +3,9 @@
 pyarrow's default pool on Linux is mimalloc. An ingest allocates and frees ~1 GB per 1,000,000
 rows in batches of tens of MB; mimalloc gives freed pages back to the kernel at once, so the next
 batch faults them in again, while pyarrow's jemalloc pool keeps them for about a second and
-reuses them. On B1's 1,000,000-row file (docs/performance.md, twenty-first round) jemalloc took
-the ingest from 5.19-5.81 s to 4.90-5.50 s in six interleaved pairs, with 1.5-1.8 instead of
-2.0-2.8 s of system CPU and a lower peak (698-722 against 759-811 MB).
+reuses them. On B1's 1,000,000-row file (docs/performance.md, item 47), in 14 pairs interleaved
+over three hours: 0.12 s faster in the median (-0.17 to +0.65 s; the most when the host takes
+memory back), and a lower peak in every pair (698-761 against 753-811 MB).
 
 ``ARROW_DEFAULT_MEMORY_POOL`` (``jemalloc``, ``mimalloc`` or ``system``), when set, is the
 operator's choice: pyarrow applies it itself and it is left alone here.
