@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
@@ -89,18 +90,9 @@ def test_an_ingest_switches_its_process_to_jemalloc(settings, monkeypatch):
 
     monkeypatch.setenv("COMPLAINTS_REGISTRY", str(ROOT / "include/registry/sources.small.yaml"))
     settings = Settings.from_env()
-    day = "2026-10-30"
-    import datetime as dt
-
-    simulate(
-        settings,
-        [registry_for(settings).source("kab-5102")],
-        dt.date.fromisoformat(day),
-        dt.date.fromisoformat(day),
-        seed=5,
-        scale=0.3,
-    )
-    found = _child(INGEST, day)
+    day = date(2026, 10, 30)
+    simulate(settings, [registry_for(settings).source("kab-5102")], day, day, seed=5, scale=0.3)
+    found = _child(INGEST, day.isoformat())
     assert found["before"] != "jemalloc"
     assert found["now"] == "jemalloc"
     assert found["status"] == "published"
